@@ -1,0 +1,75 @@
+"""Running the whole course headless: ``make course`` / ``python -m wordle_helpers course``.
+
+Executes ``notebooks/NN_*.ipynb`` in order with the chosen profile, keeps the executed copies under
+``outputs/<profile>/notebooks/`` (the source notebooks stay stripped) and ends with a summary table.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+import time
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+OUTPUT_DIR = REPO_ROOT / "outputs"
+DEFAULT_PROFILE = "laptop"
+
+
+def course_notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:
+    """The numbered notebooks (``01_…`` to ``06_…``) in course order."""
+    return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def _solver_baseline() -> list[tuple[str, str]]:
+    from wordle_helpers.solver import EntropySolver
+    from wordle_helpers.words import load_allowed, load_answers
+
+    answers = load_answers()
+    solver = EntropySolver(load_allowed(answers=answers), answers)
+    report = solver.play_all()
+    return [
+        ("solver opener", report.opener.upper()),
+        ("solver win rate", f"{report.win_rate:.1%}"),
+        ("solver mean guesses", f"{report.mean_guesses:.3f}"),
+        ("solver seconds", f"{report.seconds:.1f}"),
+    ]
+
+
+def run_course(profile: str | None = None) -> int:
+    """Run the solver baseline, then every notebook in order; print a summary; return an exit code."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    profile = profile or os.environ.get("WORDLE_PROFILE") or DEFAULT_PROFILE
+    kernel_env = {**os.environ, "WORDLE_PROFILE": profile}  # the notebooks read the profile from here
+    summary: list[tuple[str, str]] = [("profile", profile)]
+    start = time.perf_counter()
+    summary += _solver_baseline()
+    out_dir = OUTPUT_DIR / profile / "notebooks"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    notebooks = course_notebooks()
+    if not notebooks:
+        print(f"no notebooks in {NOTEBOOK_DIR} yet; ran the solver baseline only")
+    status = 0
+    for path in notebooks:
+        print(f"running {path.name} …", flush=True)
+        notebook = nbformat.read(path, as_version=4)
+        began = time.perf_counter()
+        client = NotebookClient(notebook, timeout=None, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+        try:
+            client.execute(env=kernel_env)
+            outcome = "ok"
+        except CellExecutionError as error:
+            outcome, status = "FAILED", 1
+            print(error)
+        finally:
+            nbformat.write(notebook, out_dir / path.name)
+        summary.append((path.stem, f"{outcome}, {time.perf_counter() - began:.0f} s"))
+        if status:
+            break
+    summary.append(("total", f"{time.perf_counter() - start:.0f} s"))
+    width = max(len(name) for name, _ in summary)
+    print("\n".join(f"{name:<{width}}  {value}" for name, value in summary))
+    return status
