@@ -36,8 +36,16 @@ def _solver_baseline() -> list[tuple[str, str]]:
     ]
 
 
-def run_course(profile: str | None = None) -> int:
-    """Run the solver baseline, then every notebook in order; print a summary; return an exit code."""
+def run_course(
+    profile: str | None = None,
+    notebook_dir: Path = NOTEBOOK_DIR,
+    output_dir: Path = OUTPUT_DIR,
+    baseline: bool = True,
+) -> int:
+    """Run the solver baseline, then every notebook in order; print a summary; return an exit code.
+
+    Executed copies go to ``output_dir/<profile>/notebooks``; the first failing notebook stops the run.
+    """
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -46,18 +54,19 @@ def run_course(profile: str | None = None) -> int:
     kernel_env = {**os.environ, "WORDLE_PROFILE": profile}  # the notebooks read the profile from here
     summary: list[tuple[str, str]] = [("profile", profile)]
     start = time.perf_counter()
-    summary += _solver_baseline()
-    out_dir = OUTPUT_DIR / profile / "notebooks"
+    if baseline:
+        summary += _solver_baseline()
+    out_dir = output_dir / profile / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
-    notebooks = course_notebooks()
+    notebooks = course_notebooks(notebook_dir)
     if not notebooks:
-        print(f"no notebooks in {NOTEBOOK_DIR} yet; ran the solver baseline only")
+        print(f"no notebooks in {notebook_dir} yet; ran the solver baseline only")
     status = 0
     for path in notebooks:
         print(f"running {path.name} …", flush=True)
         notebook = nbformat.read(path, as_version=4)
         began = time.perf_counter()
-        client = NotebookClient(notebook, timeout=None, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+        client = NotebookClient(notebook, timeout=None, kernel_name="python3", resources={"metadata": {"path": str(notebook_dir)}})
         try:
             client.execute(env=kernel_env)
             outcome = "ok"

@@ -1,0 +1,23 @@
+"""Shared fixtures: the project's word lists and a solver built once per test session."""
+
+from __future__ import annotations
+
+import pytest
+
+from wordle_helpers.solver import EntropySolver
+from wordle_helpers.words import load_allowed, load_answers
+
+
+@pytest.fixture(scope="session")
+def answers() -> list[str]:
+    return load_answers()
+
+
+@pytest.fixture(scope="session")
+def allowed(answers: list[str]) -> list[str]:
+    return load_allowed(answers=answers)
+
+
+@pytest.fixture(scope="session")
+def solver(allowed: list[str], answers: list[str], tmp_path_factory: pytest.TempPathFactory) -> EntropySolver:
+    return EntropySolver(allowed, answers, cache_dir=tmp_path_factory.mktemp("cache"))

@@ -1,0 +1,84 @@
+"""The project's own set-up: one dependency list, the course runner, the CI entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+import re
+import tomllib
+
+import nbformat
+import pytest
+import yaml
+
+from wordle_helpers.course import run_course
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~\[; ]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_environment_yml_agrees_with_pyproject() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = {_name(r): r.replace(" ", "") for r in project["dependencies"]}
+    for extra in project["optional-dependencies"].values():
+        pins.update({_name(r): r.replace(" ", "") for r in extra})
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda = [d for d in environment["dependencies"] if isinstance(d, str)]
+    pip = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
+
+    python = next(d for d in conda if _name(d) == "python")
+    version = python.split("=", 1)[1]
+    assert f">={version}" in project["requires-python"], (python, project["requires-python"])
+
+    installs_package = [p for p in pip if re.fullmatch(r"-e \.(\[[a-z,]+\])?", p)]
+    assert installs_package, "environment.yml must install this package with pip (-e .[extras])"
+    extras = re.findall(r"[a-z]+", installs_package[0].split("[", 1)[-1]) if "[" in installs_package[0] else []
+    assert set(extras) <= set(project["optional-dependencies"])
+
+    # Anything else named in environment.yml must carry exactly pyproject's pin (dependencies live there).
+    others = [d for d in conda if _name(d) not in ("python", "pip")] + [p for p in pip if p not in installs_package]
+    for requirement in others:
+        name = _name(requirement)
+        assert name in pins, f"{requirement} is in environment.yml but not in pyproject.toml"
+        assert requirement.replace(" ", "") == pins[name], f"{requirement} disagrees with pyproject's {pins[name]}"
+
+
+def test_dependencies_are_pinned_and_torch_is_cpu_pin() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    requirements = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    assert all("==" in r for r in requirements), [r for r in requirements if "==" not in r]
+    assert "torch==2.13.0" in project["dependencies"]
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "make course" in readme and "make test" in readme
+
+
+def test_course_runner_executes_notebooks_in_order(tmp_path: Path) -> None:
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for number, code in [("02", "open('order.txt', 'a').write('2')"),
+                         ("01", "import os\nopen('order.txt', 'a').write(os.environ['WORDLE_PROFILE'] + '1')")]:
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+        nbformat.write(notebook, notebooks / f"{number}_step.ipynb")
+    status = run_course("smoke", notebook_dir=notebooks, output_dir=tmp_path / "outputs", baseline=False)
+    assert status == 0
+    assert (notebooks / "order.txt").read_text() == "smoke12"
+    executed = nbformat.read(tmp_path / "outputs" / "smoke" / "notebooks" / "01_step.ipynb", as_version=4)
+    assert executed.cells[0].execution_count == 1
+    # Source notebooks stay stripped.
+    assert nbformat.read(notebooks / "01_step.ipynb", as_version=4).cells[0].execution_count is None
+
+
+def test_course_runner_stops_at_a_failing_notebook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1/0")]), notebooks / "01_bad.ipynb")
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("open('ran', 'w')")]), notebooks / "02_after.ipynb")
+    assert run_course("smoke", notebook_dir=notebooks, output_dir=tmp_path / "out", baseline=False) == 1
+    assert not (notebooks / "ran").exists()
+    assert "FAILED" in capsys.readouterr().out
