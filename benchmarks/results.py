@@ -1,7 +1,7 @@
 """Writing benchmark figures into benchmarks/RESULTS.md, one section per benchmark script.
 
 Each script replaces only its own section (between ``<!-- section: NAME -->`` markers), so figures from
-different issues and runs live side by side, each labelled with its date and machine.
+different benchmarks and runs live side by side, each labelled with its date and machine.
 """
 
 from __future__ import annotations
