@@ -1,0 +1,97 @@
+"""Prompts in the course format: system rules, user turns with the game so far, the assistant lead-in.
+
+Introduced in notebook 02. The wording is the course's own; the facts follow the format every dataset
+uses: feedback rendered ``C(x) R(✓) A(-) N(x) E(x)``, earlier guesses one per line as
+``Guess 1: CRANE -> Feedback: …``, and answers as ``<think>…</think>`` then ``<guess>WORD</guess>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from wordle_helpers.game import MAX_GUESSES, feedback, render_feedback
+
+THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+GUESS_OPEN, GUESS_CLOSE = "<guess>", "</guess>"
+# The assistant turn starts with this lead-in; the model continues after the opening <think>.
+ASSISTANT_PREFILL = "Let me work through what I know.\n" + THINK_OPEN
+
+_EXAMPLE_SECRET, _EXAMPLE_GUESS = "train", "crane"
+
+
+def explain_feedback(guess: str, pattern: str) -> str:
+    """One sentence saying what each symbol of a pattern means for these letters (notebook 02)."""
+
+    def letters(symbol: str) -> str:
+        chosen = [g.upper() for g, s in zip(guess, pattern) if s == symbol]
+        return chosen[0] if len(chosen) == 1 else ", ".join(chosen[:-1]) + " and " + chosen[-1] if chosen else ""
+
+    parts = []
+    for symbol, single, plural in (
+        ("✓", "is in the right spot", "are in the right spots"),
+        ("-", "is in the word but in another spot", "are in the word but in other spots"),
+        ("x", "is not in the word", "are not in the word"),
+    ):
+        count = pattern.count(symbol)
+        if count:
+            parts.append(f"{letters(symbol)} {single if count == 1 else plural}")
+    return "; ".join(parts) + "."
+
+SYSTEM_PROMPT = f"""You are playing Wordle. Find the secret five-letter English word in at most {MAX_GUESSES} guesses.
+Every guess must be a real five-letter English word.
+
+After each guess, every letter gets one symbol:
+✓  the letter is in the secret word, in this spot
+-  the letter is in the secret word, but in another spot
+x  the letter is not in the secret word (or the word has no more copies of it)
+
+Example: if the secret word is {_EXAMPLE_SECRET.upper()} and you guess {_EXAMPLE_GUESS.upper()}, the feedback is
+{render_feedback(_EXAMPLE_GUESS, feedback(_EXAMPLE_GUESS, _EXAMPLE_SECRET))}
+{explain_feedback(_EXAMPLE_GUESS, feedback(_EXAMPLE_GUESS, _EXAMPLE_SECRET))}
+
+Answer in exactly this form: your reasoning inside {THINK_OPEN} {THINK_CLOSE}, then a new line, then your
+guess inside {GUESS_OPEN} {GUESS_CLOSE}, with nothing after it. For example:
+{THINK_OPEN}Reasoning about which words still fit.{THINK_CLOSE}
+{GUESS_OPEN}CRANE{GUESS_CLOSE}"""
+
+FIRST_TURN = "Make your first guess: a five-letter English word."
+NEXT_TURN = "Make your next guess."
+
+
+def history_lines(history: Sequence[tuple[str, str]]) -> list[str]:
+    """``Guess N: WORD -> Feedback: …`` for each ``(guess, pattern)`` pair (notebook 02)."""
+    return [
+        f"Guess {number}: {guess.upper()} -> Feedback: {render_feedback(guess, pattern)}"
+        for number, (guess, pattern) in enumerate(history, start=1)
+    ]
+
+
+def user_turn(history: Sequence[tuple[str, str]]) -> str:
+    """The user message for a game state: a first-guess request, or the guesses so far and a request."""
+    if not history:
+        return FIRST_TURN
+    lines = history_lines(history)
+    left = MAX_GUESSES - len(history)
+    return "Your guesses so far:\n" + "\n".join(lines) + f"\n\nYou have {left} guess{'es' if left != 1 else ''} left. {NEXT_TURN}"
+
+
+def build_messages(history: Sequence[tuple[str, str]], prefill: bool = True) -> list[dict[str, str]]:
+    """Chat messages for a game state: system rules, the user turn, and (by default) the assistant
+    lead-in ending in ``<think>`` that the model continues. Any chat template renders them (notebook 02)."""
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user_turn(history)}]
+    if prefill:
+        messages.append({"role": "assistant", "content": ASSISTANT_PREFILL})
+    return messages
+
+
+def game_transcript(history: Sequence[tuple[str, str]], max_guesses: int = MAX_GUESSES) -> str:
+    """A neutral plain-text record of a game, without any answer tags, for pretraining text (notebook 03).
+
+    It says how the game ended when it did: solved on guess N, or not solved in ``max_guesses``.
+    """
+    lines = ["Wordle game."] + history_lines(history)
+    if history and history[-1][1] == "✓" * 5:
+        lines.append(f"Solved in {len(history)}: {history[-1][0].upper()}.")
+    elif len(history) >= max_guesses:
+        lines.append(f"Not solved in {max_guesses} guesses.")
+    return "\n".join(lines)
