@@ -95,3 +95,55 @@ def game_transcript(history: Sequence[tuple[str, str]], max_guesses: int = MAX_G
     elif len(history) >= max_guesses:
         lines.append(f"Not solved in {max_guesses} guesses.")
     return "\n".join(lines)
+
+
+def knowledge_lines(history: Sequence[tuple[str, str]]) -> list[str]:
+    """What a history has revealed, in the short form the SFT answers use (notebook 01).
+
+    ``fixed: _ R _ _ E`` (placed letters), ``has: A not 3, E x2 not 1 4`` (letters in the word beyond the
+    placed ones, with the 1-based spots they are known not to be in, ``x2`` when two more copies are
+    needed), ``no: C N T`` (letters with no copy). Lines with nothing to say are left out.
+    """
+    from wordle_helpers.game import Knowledge
+
+    known = Knowledge.from_history(history)
+    lines = []
+    if known.placed:
+        lines.append("fixed: " + " ".join(known.placed.get(i, "_").upper() for i in range(5)))
+    entries = []
+    for letter, spots in known.present.items():
+        extra = known.min_count[letter] - list(known.placed.values()).count(letter)
+        text = letter.upper() + (f" x{extra}" if extra > 1 else "")
+        if spots:
+            text += " not " + " ".join(str(i + 1) for i in sorted(spots))
+        entries.append(text)
+    if entries:
+        lines.append("has: " + ", ".join(entries))
+    if known.absent:
+        lines.append("no: " + " ".join(sorted(known.absent)).upper())
+    return lines
+
+
+def think_text(history: Sequence[tuple[str, str]], guess: str, words_left: int, guess_fits: bool) -> str:
+    """A short, true account of the game so far and why ``guess`` is played (notebook 01).
+
+    ``words_left`` is how many answers still fit; ``guess_fits`` whether ``guess`` is one of them.
+    """
+    word = guess.upper()
+    lines = knowledge_lines(history)
+    lines.append(f"left: {words_left} word{'s' if words_left != 1 else ''}")
+    if not history:
+        reason = f"{word} tests common letters."
+    elif words_left == 1 and guess_fits:
+        reason = f"only {word} fits."
+    elif guess_fits:
+        reason = f"{word} fits every hint."
+    else:
+        reason = f"{word} tests new letters to split the {words_left} words."
+    lines.append("why: " + reason)
+    return "\n".join(lines)
+
+
+def answer_text(think: str, guess: str) -> str:
+    """The completion after the prompt's ``<think>``: reasoning, ``</think>``, newline, the guess block."""
+    return f"{think}{THINK_CLOSE}\n{GUESS_OPEN}{guess.upper()}{GUESS_CLOSE}"

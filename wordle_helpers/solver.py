@@ -251,6 +251,10 @@ class EntropySolver(WordleSolver):
     more guesses", and it is what makes ties go to possible answers. The opener is chosen once per word
     lists by looking one step further (:meth:`choose_opener`) and cached on disk. Decisions depend only
     on the candidate set, so they are memoised and a sweep over all answers reuses shared branches.
+
+    With ``candidates_only`` every guess after the opener is a still-possible answer (hard-mode-like
+    play): a little weaker, far cheaper per move, and every move fits the hints, which is what the
+    training data should teach a small model.
     """
 
     name = "entropy solver"
@@ -264,8 +268,10 @@ class EntropySolver(WordleSolver):
         cache_dir: Path | str | None = DEFAULT_CACHE_DIR,
         opener: str | None = None,
         opener_search: int = 12,
+        candidates_only: bool = False,
     ) -> None:
         super().__init__(guesses, answers, matrix, cache_dir)
+        self.candidates_only = candidates_only
         self._memo: dict[bytes, int] = {}
         self._answer_to_guess = np.array([self.lists.guess_index[a] for a in self.answers], dtype=np.intp)
         self._column = {a: i for i, a in enumerate(self.answers)}
@@ -279,16 +285,19 @@ class EntropySolver(WordleSolver):
         sizes = np.arange(n + 1, dtype=np.float64)
         return sizes * (1.0 + np.log2(np.maximum(sizes, 1.0)) / self.bits_per_guess)
 
-    def expected_guesses(self, candidates: np.ndarray) -> np.ndarray:
-        """Estimated guesses to finish, per guess, when ``candidates`` (answer indices) remain.
+    def expected_guesses(self, candidates: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Estimated guesses to finish when ``candidates`` (answer indices) remain, for each guess row in
+        ``rows`` (default: every guess).
 
         ``1 + Σ_groups (c/n)·(1 + ½·log2 c)``, where the group a guess solves outright costs nothing more.
         Lower is better; the ordering equals entropy plus the win bonus described on the class.
         """
         n = len(candidates)
         table = self._cost_table(n)
-        cost = group_sizes_cost(self.lists.matrix[:, candidates], table)
-        cost[self._answer_to_guess[candidates]] -= table[1]
+        block = self.lists.matrix[:, candidates] if rows is None else self.lists.matrix[np.ix_(rows, candidates)]
+        cost = group_sizes_cost(block, table)
+        guess_rows = np.arange(len(self.guesses)) if rows is None else rows
+        cost[np.isin(guess_rows, self._answer_to_guess[candidates])] -= table[1]
         return 1.0 + cost / n
 
     def best_guess_index(self, candidates: np.ndarray) -> int:
@@ -301,7 +310,11 @@ class EntropySolver(WordleSolver):
             return self.lists.guess_index[self.opener]
         key = candidates.astype(np.int32).tobytes()
         if key not in self._memo:
-            self._memo[key] = int(np.argmin(self.expected_guesses(candidates)))
+            if self.candidates_only:
+                rows = self._answer_to_guess[candidates]
+                self._memo[key] = int(rows[np.argmin(self.expected_guesses(candidates, rows))])
+            else:
+                self._memo[key] = int(np.argmin(self.expected_guesses(candidates)))
         return self._memo[key]
 
     @property
