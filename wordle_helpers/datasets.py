@@ -120,13 +120,15 @@ def _resolve_word_lists(
         return {value: target for value in set(values)}
     resolved: dict[object, str] = {}
     for value in set(values):
-        if isinstance(value, str) and value.startswith(("http://", "https://")):
+        if isinstance(value, str) and value.startswith(("http://", "https://", "file://")):
             resolved[value] = _fetch_word_list(value, timeout)
         elif isinstance(value, str) and value and (base / value if base else Path(value)).is_file():
             path = (base / value if base else Path(value)).resolve()
             read_word_file(path)
             resolved[value] = str(path)
         else:
+            if value:
+                logger.warning("word list %r is neither a URL nor a file; those rows use the project's list", value)
             resolved[value] = str(ALLOWED_FILE)
     return resolved
 

@@ -1,0 +1,31 @@
+"""Every exercise's check accepts its reference answer and rejects a wrong one."""
+
+from __future__ import annotations
+
+from wordle_helpers.exercises import (
+    EXERCISE_01_HISTORY,
+    check_candidates,
+    check_consistency_reward,
+    reference_consistency_reward,
+)
+from wordle_helpers.game import consistent_words
+
+
+def test_check_candidates(answers: list[str]) -> None:
+    reference = consistent_words(answers, EXERCISE_01_HISTORY)
+    assert check_candidates(reference, answers)
+    assert not check_candidates(reference[:-1], answers)
+    assert not check_candidates(reference + ["crane"], answers)
+
+
+def test_check_consistency_reward() -> None:
+    assert check_consistency_reward(reference_consistency_reward)
+
+    def always_one(prompts, completions, **kwargs):
+        return [1.0] * len(completions)
+
+    def raises(prompts, completions, **kwargs):
+        raise RuntimeError("boom")
+
+    assert not check_consistency_reward(always_one)
+    assert not check_consistency_reward(raises)

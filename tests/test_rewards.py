@@ -1,0 +1,144 @@
+"""The course rewards: values on worked examples, TRL's calling convention, and totality."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import given, settings, strategies as st
+import pytest
+
+from wordle_helpers.game import feedback
+from wordle_helpers.rewards import (
+    HistoryFormatError,
+    combined_reward,
+    feedback_reward,
+    format_reward,
+    history_cell,
+    info_gain_reward,
+    make_rewards,
+    parse_history,
+    win_reward,
+    with_constants,
+)
+
+REWARDS = (format_reward, feedback_reward, info_gain_reward, win_reward)
+HISTORY = history_cell([("crane", feedback("crane", "trait")), ("slate", feedback("slate", "trait"))])
+
+
+def answer(word: str) -> str:
+    return f"reasoning</think>\n<guess>{word}</guess>"
+
+
+def call(reward, completions: list[object], history: object = HISTORY, **columns: object) -> list[float]:
+    n = len(completions)
+    return reward(prompts=[None] * n, completions=completions, past_guess_history=[history] * n,
+                  secret=["trait"] * n, **columns)
+
+
+def test_format_reward_values() -> None:
+    completions = [answer("TRAIT"), answer("QQQQQ"), answer("TRA"), answer("TR4IT"), "no answer", "x<guess>TRAIT</guess>"]
+    assert call(format_reward, completions) == [1.0, 0.5, 0.1, 0.1, 0.0, 0.0]
+
+
+def test_feedback_reward_values() -> None:
+    # CRANE -> x✓✓xx, SLATE -> xx✓-x: R and A placed; T present, not in spot 4; C N E S L absent.
+    scores = call(feedback_reward, [answer("TRAIT"), answer("TRAIN"), answer("CRANE"), answer("QRAT")])
+    assert scores[0] == pytest.approx(0.1 + 0.2 + 0.2 + 0.05 + 0.1)
+    assert scores[1] == pytest.approx(0.1 + 0.2 + 0.2 + 0.05 - 0.5)
+    assert scores[2] == pytest.approx(-0.5 + 0.2 + 0.2 - 0.5 - 0.5)
+    assert scores[3] == 0.0  # no five-letter guess
+    assert call(feedback_reward, [answer("TRAIT")], history="[]") == [0.1]
+    # A present letter put back where it is known not to be.
+    assert call(feedback_reward, [answer("XXXTX")])[0] == pytest.approx(0.05 * 3 - 0.2 + 0.05)
+
+
+def test_info_gain_reward_values() -> None:
+    first = call(info_gain_reward, [answer("SLATE"), answer("QQQQQ"), "garbage"], history="[]")
+    assert 0.5 < first[0] < 1.0 and first[1:] == [0.0, 0.0]
+    solved = call(info_gain_reward, [answer("TRAIT")], history=history_cell([("tract", feedback("tract", "trait")), ("trait", "✓✓✓✓✓")]))
+    assert solved == [0.0]  # N ≤ 1
+
+
+def test_win_reward() -> None:
+    assert call(win_reward, [answer("TRAIT"), answer("CRANE"), "junk"]) == [1.0, 0.0, 0.0]
+
+
+def test_rewards_take_chat_message_completions() -> None:
+    completion = [{"role": "assistant", "content": answer("TRAIT")}]
+    assert call(format_reward, [completion]) == [1.0]
+    assert call(feedback_reward, [completion])[0] > 0.5
+
+
+def test_rewards_receive_the_columns_they_need() -> None:
+    # Without the history column, feedback and information rewards score the first-turn values.
+    assert feedback_reward(prompts=[None], completions=[answer("TRAIT")]) == [0.1]
+    # Extra TRL keyword arguments are ignored.
+    assert format_reward(prompts=[None], completions=[answer("TRAIT")], trainer_state=object(), completion_ids=[[1]]) == [1.0]
+
+
+def test_word_list_column_is_honoured(tmp_path) -> None:
+    words = tmp_path / "words.csv"
+    words.write_text("\ufeffWord\nTRAIT\n", encoding="utf-8")
+    assert call(format_reward, [answer("TRAIT"), answer("CRANE")], word_list=[str(words)] * 2) == [1.0, 0.5]
+    # A missing file falls back to the project's list instead of failing.
+    assert call(format_reward, [answer("CRANE")], word_list=[str(tmp_path / "missing.csv")]) == [1.0]
+
+
+def test_constants_are_configurable() -> None:
+    strict = make_rewards(with_constants(known_absent=-1.0, feedback_needs_allowed_word=True))
+    assert call(strict["feedback_reward"], [answer("TRAIN")])[0] == pytest.approx(0.1 + 0.2 + 0.2 + 0.05 - 1.0)
+    assert call(strict["feedback_reward"], [answer("QRAIT")]) == [0.0]  # not a real word: no pay
+    assert strict["feedback_reward"].__name__ == "feedback_reward"
+
+
+def test_combined_reward_total() -> None:
+    scores = combined_reward(answer("TRAIT"), HISTORY)
+    assert scores["total"] == pytest.approx(scores["format_reward"] + scores["feedback_reward"] + scores["info_gain_reward"])
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["[['CRANE', 'C(x) R(✓)']]", "not a list", "__import__('os').system('echo unsafe')", "[['CRANE', 'S(x) L(x) A(✓) T(x) E(x)']]",
+     "[1, 2]", "[['CRANE']]", "[['CRAN', 'xxxxx']]", "[['CRANE', 'xx?xx']]", "[" * 5000, "[['CRANE', 'xxxxx']]" * 2000, "7"],
+)
+def test_parse_history_rejects_malformed_cells(cell: str) -> None:
+    with pytest.raises(HistoryFormatError):
+        parse_history(cell)
+
+
+def test_parse_history_forms() -> None:
+    expected = [("crane", "x✓-xx")]
+    assert parse_history("[['CRANE', 'C(x) R(✓) A(-) N(x) E(x)']]") == expected
+    assert parse_history([["crane", "x✓-xx"]]) == expected
+    assert parse_history("") == [] and parse_history(None) == []
+
+
+completion_text = st.one_of(
+    st.text(),
+    st.text(alphabet="<>/thinkguesTRAI✓x- \n", max_size=200),
+    st.builds(lambda w: answer(w), st.text(max_size=8)),
+    st.just(""),
+    st.just("a" * 100_000),
+    st.just("<guess>" * 15_000),
+)
+completion = st.one_of(completion_text, st.lists(st.fixed_dictionaries({"role": st.just("assistant"), "content": completion_text}), max_size=2),
+                       st.none(), st.integers())
+history = st.one_of(st.just(HISTORY), st.text(max_size=100), st.none(), st.integers(),
+                    st.lists(st.lists(st.text(max_size=12), max_size=3), max_size=3), st.just("[" * 3000))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(completion, history, st.one_of(st.text(max_size=7), st.none())), min_size=1, max_size=4))
+def test_rewards_never_raise_and_stay_finite(rows: list[tuple[object, object, object]]) -> None:
+    completions = [r[0] for r in rows]
+    columns = {"past_guess_history": [r[1] for r in rows], "secret": [r[2] for r in rows]}
+    for reward in REWARDS:
+        scores = reward(prompts=[None] * len(rows), completions=completions, **columns)
+        assert len(scores) == len(rows)
+        assert all(isinstance(s, float) and math.isfinite(s) for s in scores)
+
+
+def test_rewards_survive_mismatched_columns() -> None:
+    for reward in REWARDS:
+        scores = reward(prompts=None, completions=[answer("TRAIT")] * 3, past_guess_history=[HISTORY], secret="trait")
+        assert len(scores) == 3 and all(math.isfinite(s) for s in scores)

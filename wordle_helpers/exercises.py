@@ -1,0 +1,79 @@
+"""Self-checks for the notebooks' exercises: each ``check_*`` says whether an answer is right and why.
+
+A test runs every check against its reference answer, so the exercises stay solvable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from wordle_helpers.game import consistent_words, feedback
+from wordle_helpers.rewards import history_cell, parse_history
+
+
+def _report(ok: bool, good: str, bad: str) -> bool:
+    print(("✅ " + good) if ok else ("❌ " + bad))
+    return ok
+
+
+# Notebook 01: which answers still fit this history?
+EXERCISE_01_HISTORY = [("slate", feedback("slate", "cigar")), ("crony", feedback("crony", "cigar"))]
+
+
+def check_candidates(answer: Sequence[str], words: Sequence[str]) -> bool:
+    """Notebook 01 exercise: ``answer`` must be exactly the words of ``words`` that fit ``EXERCISE_01_HISTORY``."""
+    expected = set(consistent_words(list(words), EXERCISE_01_HISTORY))
+    given = {w.lower() for w in answer}
+    missing, extra = sorted(expected - given), sorted(given - expected)
+    return _report(
+        not missing and not extra,
+        f"right: {len(expected)} words fit",
+        f"missing {missing[:5]}{'…' if len(missing) > 5 else ''}; should not be there {extra[:5]}",
+    )
+
+
+def reference_consistency_reward(prompts: object, completions: list[str], past_guess_history: list[str], **kwargs: object) -> list[float]:
+    """Notebook 02 exercise, reference answer: 1.0 when the guess could still be the secret, else 0.0."""
+    from wordle_helpers.parsing import parse_answer
+
+    scores = []
+    for completion, cell in zip(completions, past_guess_history):
+        word = parse_answer(completion).word
+        try:
+            history = parse_history(cell)
+        except ValueError:
+            scores.append(0.0)
+            continue
+        scores.append(1.0 if word and all(feedback(g, word) == p for g, p in history) else 0.0)
+    return scores
+
+
+def check_consistency_reward(reward: Callable[..., list[float]], seed: int = 0) -> bool:
+    """Notebook 02 exercise: ``reward`` must pay 1.0 exactly for guesses that fit every hint, never raise,
+    and handle garbled completions."""
+    rng = np.random.default_rng(seed)
+    secrets = ["cigar", "abbey", "speed", "crane", "trait"]
+    words = ["crane", "slate", "abbey", "babes", "trait", "tract", "cigar", "speed", "steed", "eerie"]
+    completions, cells = [], []
+    for _ in range(60):
+        secret = secrets[int(rng.integers(len(secrets)))]
+        history = [(w, feedback(w, secret)) for w in rng.choice(words, size=int(rng.integers(0, 3)), replace=False)]
+        guess = words[int(rng.integers(len(words)))]
+        completions.append(f"r</think>\n<guess>{guess.upper()}</guess>")
+        cells.append(history_cell(history))
+    completions += ["garbage", "", "r</think>\n<guess>C4ANE</guess>"]
+    cells += ["[]", "not a list", "[]"]
+    try:
+        got = list(reward(prompts=None, completions=completions, past_guess_history=cells))
+    except Exception as error:  # the exercise is exactly about not raising
+        return _report(False, "", f"your reward raised {type(error).__name__}: {error}")
+    expected = reference_consistency_reward(None, completions, cells)
+    wrong = [i for i, (a, b) in enumerate(zip(got, expected)) if a != b]
+    return _report(
+        len(got) == len(expected) and not wrong,
+        "right on all 63 completions",
+        f"{len(wrong)} of {len(expected)} scores differ (first: completion {completions[wrong[0]]!r} with history "
+        f"{cells[wrong[0]]}: expected {expected[wrong[0]]}, got {got[wrong[0]]})" if wrong else "wrong number of scores",
+    )

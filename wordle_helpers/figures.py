@@ -1,0 +1,97 @@
+"""Figures: one helper saves every figure with a fixed size and DPI, and the course's plots.
+
+The default profile's figures go to ``figures/`` (committed, shown in the README); other profiles write
+to ``outputs/<profile>/figures/`` so that a quick run never overwrites them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from wordle_helpers.notebook import DEFAULT_PROFILE, profile_name
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FIGSIZE = (8.0, 4.5)
+DPI = 120
+
+
+def figure_dir(profile: str | None = None) -> Path:
+    """Where figures of ``profile`` are saved."""
+    profile = profile or profile_name()
+    return REPO_ROOT / "figures" if profile == DEFAULT_PROFILE else REPO_ROOT / "outputs" / profile / "figures"
+
+
+def new_figure(ncols: int = 1) -> tuple[plt.Figure, list[plt.Axes]]:
+    """A figure of the course's fixed size with ``ncols`` side-by-side axes."""
+    fig, axes = plt.subplots(1, ncols, figsize=FIGSIZE, dpi=DPI, squeeze=False)
+    return fig, list(axes[0])
+
+
+def save_figure(fig: plt.Figure, name: str, profile: str | None = None) -> Path:
+    """Save ``fig`` as ``<name>.png`` (name says what it shows, e.g. ``01_letter_frequencies``)."""
+    folder = figure_dir(profile)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    fig.set_size_inches(*FIGSIZE)
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    return path
+
+
+def letter_frequencies(words: Sequence[str]) -> dict[str, float]:
+    """Share of words containing each letter a-z (notebook 01)."""
+    counts = Counter(letter for word in words for letter in set(word))
+    return {chr(97 + i): counts.get(chr(97 + i), 0) / max(len(words), 1) for i in range(26)}
+
+
+def plot_letter_frequencies(lists: Mapping[str, Sequence[str]]) -> plt.Figure:
+    """Bars: share of words in each list that contain each letter (notebook 01)."""
+    fig, (ax,) = new_figure()
+    width = 0.8 / max(len(lists), 1)
+    for k, (label, words) in enumerate(lists.items()):
+        shares = letter_frequencies(words)
+        ax.bar(np.arange(26) + k * width, list(shares.values()), width=width, label=f"{label} ({len(words):,})")
+    ax.set_xticks(np.arange(26) + width * (len(lists) - 1) / 2, [c.upper() for c in "abcdefghijklmnopqrstuvwxyz"])
+    ax.set_ylabel("share of words containing the letter")
+    ax.set_title("Letter frequencies in the word lists")
+    ax.legend()
+    return fig
+
+
+def plot_histograms(samples: Mapping[str, Sequence[float]], title: str, xlabel: str, bins: int = 30) -> plt.Figure:
+    """Overlaid histograms, one per labelled sample (notebooks 01 and 02)."""
+    fig, (ax,) = new_figure()
+    values = [v for sample in samples.values() for v in sample]
+    edges = np.histogram_bin_edges(values or [0.0], bins=bins)
+    for label, sample in samples.items():
+        ax.hist(sample, bins=edges, alpha=0.55, label=f"{label} (n={len(sample):,})")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("count")
+    ax.legend()
+    return fig
+
+
+def plot_reward_distributions(table: Mapping[str, Mapping[str, Sequence[float]]]) -> plt.Figure:
+    """One panel per reward, one box per player: ``table[reward][player] -> scores`` (notebook 02)."""
+    fig, axes = new_figure(ncols=len(table))
+    for ax, (reward, by_player) in zip(axes, table.items()):
+        ax.boxplot(list(by_player.values()), showmeans=True)
+        ax.set_xticks(range(1, len(by_player) + 1), list(by_player), rotation=30, ha="right")
+        ax.set_title(reward)
+    fig.suptitle("Rewards of each player's guess on the same game states")
+    return fig
+
+
+def plot_bars(values: Mapping[str, float], title: str, ylabel: str) -> plt.Figure:
+    """A simple labelled bar chart (notebook 01: turn distribution and more)."""
+    fig, (ax,) = new_figure()
+    ax.bar(list(map(str, values)), list(values.values()))
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    return fig
