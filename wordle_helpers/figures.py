@@ -26,10 +26,10 @@ def figure_dir(profile: str | None = None) -> Path:
     return REPO_ROOT / "figures" if profile == DEFAULT_PROFILE else REPO_ROOT / "outputs" / profile / "figures"
 
 
-def new_figure(ncols: int = 1) -> tuple[plt.Figure, list[plt.Axes]]:
-    """A figure of the course's fixed size with ``ncols`` side-by-side axes."""
-    fig, axes = plt.subplots(1, ncols, figsize=FIGSIZE, dpi=DPI, squeeze=False)
-    return fig, list(axes[0])
+def new_figure(ncols: int = 1, nrows: int = 1) -> tuple[plt.Figure, list[plt.Axes]]:
+    """A figure of the course's fixed size with ``nrows`` × ``ncols`` axes, listed row by row."""
+    fig, axes = plt.subplots(nrows, ncols, figsize=FIGSIZE, dpi=DPI, squeeze=False)
+    return fig, list(axes.ravel())
 
 
 def save_figure(fig: plt.Figure, name: str, profile: str | None = None) -> Path:
@@ -79,12 +79,15 @@ def plot_histograms(samples: Mapping[str, Sequence[float]], title: str, xlabel: 
 
 def plot_reward_distributions(table: Mapping[str, Mapping[str, Sequence[float]]]) -> plt.Figure:
     """One panel per reward, one box per player: ``table[reward][player] -> scores`` (notebook 02)."""
-    fig, axes = new_figure(ncols=len(table))
+    ncols = 2 if len(table) > 2 else len(table)
+    fig, axes = new_figure(ncols=ncols, nrows=-(-len(table) // ncols))
     for ax, (reward, by_player) in zip(axes, table.items()):
-        ax.boxplot(list(by_player.values()), showmeans=True)
-        ax.set_xticks(range(1, len(by_player) + 1), list(by_player), rotation=30, ha="right")
-        ax.set_title(reward)
-    fig.suptitle("Rewards of each player's guess on the same game states")
+        ax.boxplot(list(by_player.values()), orientation="horizontal", showmeans=True)
+        ax.set_yticks(range(1, len(by_player) + 1), list(by_player))
+        ax.set_title(reward, fontsize=10)
+    for ax in axes[len(table):]:
+        ax.set_visible(False)
+    fig.suptitle("Rewards of each player's guess on the same game states (triangle: mean)")
     return fig
 
 

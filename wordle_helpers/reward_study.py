@@ -29,7 +29,7 @@ def course_players(solver: EntropySolver, seed: int = 0) -> dict[str, Player]:
         candidates = solver.candidate_indices(history)
         return solver.answers[int(rng.choice(candidates))]
 
-    return {"random allowed word": random_allowed, "random consistent": random_consistent, "solver": solver.next_guess}
+    return {"random word": random_allowed, "random fitting word": random_consistent, "solver": solver.next_guess}
 
 
 def score_players(

@@ -138,6 +138,13 @@ def _information_solver() -> object:
     return WordleSolver(load_allowed(answers=answers), answers)
 
 
+def _row_word_lists(kwargs: dict[str, object], count: int) -> list[frozenset[str]]:
+    """The allowed-word set of each row, resolving each distinct ``word_list`` cell once per batch."""
+    cells = [_column(kwargs, "word_list", i) for i in range(count)]
+    resolved = {cell: allowed_words(cell) for cell in {c if isinstance(c, str) else None for c in cells}}
+    return [resolved[c if isinstance(c, str) else None] for c in cells]
+
+
 def _column(kwargs: dict[str, object], name: str, index: int) -> object:
     values = kwargs.get(name)
     if isinstance(values, (list, tuple)) and index < len(values):
@@ -220,10 +227,8 @@ def make_rewards(constants: RewardConstants = REFERENCE_CONSTANTS) -> dict[str, 
     def format_reward(prompts: object, completions: list[object], **kwargs: object) -> list[float]:
         """1.0 for the strict format with an allowed word; 0.5 right shape but not allowed; 0.1 guess not
         five letters; 0.0 no parseable answer."""
-        return [
-            format_score(parse_answer(c, allowed_words(_column(kwargs, "word_list", i))), constants)
-            for i, c in enumerate(completions)
-        ]
+        word_lists = _row_word_lists(kwargs, len(completions))
+        return [format_score(parse_answer(c, words), constants) for c, words in zip(completions, word_lists)]
 
     @_safe
     def feedback_reward(prompts: object, completions: list[object], **kwargs: object) -> list[float]:
@@ -232,12 +237,12 @@ def make_rewards(constants: RewardConstants = REFERENCE_CONSTANTS) -> dict[str, 
         history yet; 0.0 without a five-letter guess (or, if configured, without an allowed word); an
         unreadable history scores 0.0."""
         cache: dict[str, History | None] = {}
+        word_lists = _row_word_lists(kwargs, len(completions)) if constants.feedback_needs_allowed_word else []
         scores = []
         for i, completion in enumerate(completions):
             _, history = _history_for_row(kwargs, i, cache)
-            parsed = parse_answer(completion)
-            word = parsed.word
-            if constants.feedback_needs_allowed_word and word not in allowed_words(_column(kwargs, "word_list", i)):
+            word = parse_answer(completion).word
+            if word_lists and word not in word_lists[i]:
                 word = None
             scores.append(0.0 if history is None else feedback_score(word, history, constants))
         return scores
@@ -251,11 +256,12 @@ def make_rewards(constants: RewardConstants = REFERENCE_CONSTANTS) -> dict[str, 
         solver = _information_solver()
         cache: dict[str, History | None] = {}
         candidate_cache: dict[str, np.ndarray] = {}
+        word_lists = _row_word_lists(kwargs, len(completions))
         scores = []
         for i, completion in enumerate(completions):
             key, history = _history_for_row(kwargs, i, cache)
             word = parse_answer(completion).word
-            if history is None or word is None or word not in allowed_words(_column(kwargs, "word_list", i)):
+            if history is None or word is None or word not in word_lists[i]:
                 scores.append(constants.no_guess)
                 continue
             if key not in candidate_cache:
