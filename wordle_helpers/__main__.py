@@ -32,6 +32,51 @@ def _solve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sft(args: argparse.Namespace) -> int:
+    from wordle_helpers.profiles import get_profile
+    from wordle_helpers.sft import train_sft
+
+    final = train_sft(get_profile(args.profile), resume=not args.restart)
+    print(f"SFT adapter saved to {final}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from wordle_helpers.evaluation import evaluate_games, random_allowed_player, random_consistent_player, solver_player
+    from wordle_helpers.profiles import get_profile
+    from wordle_helpers.solver import EntropySolver
+    from wordle_helpers.words import split_secrets
+
+    profile = get_profile(args.profile)
+    answers = load_answers()
+    allowed = load_allowed(answers=answers)
+    secrets = list(split_secrets(answers)[args.split])
+    games = args.games or profile.evaluation.games
+    secrets = secrets[:games] if games <= len(secrets) else [secrets[i % len(secrets)] for i in range(games)]
+    if args.model in ("solver", "random", "consistent"):
+        solver = EntropySolver(allowed, answers)
+        player = {"solver": lambda: solver_player(solver), "random": lambda: random_allowed_player(allowed),
+                  "consistent": lambda: random_consistent_player(solver)}[args.model]()
+    else:
+        from wordle_helpers.evaluation import ModelPlayer
+        from wordle_helpers.modeling import load_model
+
+        model, tokenizer = load_model(profile, args.model)
+        player = ModelPlayer(model, tokenizer, name=args.model, batch_size=profile.evaluation.batch_size,
+                             max_new_tokens=profile.evaluation.max_new_tokens)
+    metrics = evaluate_games(player, secrets, allowed, progress=not args.json)
+    metrics.update(profile=profile.name, model=args.model, split=args.split)
+    if args.json:
+        print(json.dumps(metrics))
+    else:
+        low, high = metrics["win_rate_ci"]
+        print(f"{args.model} on {metrics['games']} {args.split} games: won {metrics['win_rate']:.1%} "
+              f"(95% CI {low:.1%}-{high:.1%}), mean guesses on wins {metrics['mean_guesses']}")
+        print(f"per turn: format {metrics['format_rate']:.1%}, allowed {metrics['allowed_rate']:.1%}, "
+              f"consistent {metrics['consistent_rate']:.1%}; failures {metrics['failures']}")
+    return 0
+
+
 def _course(args: argparse.Namespace) -> int:
     from wordle_helpers.course import run_course
 
@@ -48,6 +93,19 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--json", action="store_true", help="print one JSON object")
     solve.set_defaults(func=_solve)
 
+    sft = commands.add_parser("sft", help="stage 1: supervised fine-tuning with LoRA")
+    sft.add_argument("--profile", default=None, help="smoke, laptop or gpu (default: $WORDLE_PROFILE or laptop)")
+    sft.add_argument("--restart", action="store_true", help="ignore earlier checkpoints and start over")
+    sft.set_defaults(func=_sft)
+
+    evaluate = commands.add_parser("evaluate", help="play full games and print the metrics")
+    evaluate.add_argument("--profile", default=None, help="smoke, laptop or gpu (default: $WORDLE_PROFILE or laptop)")
+    evaluate.add_argument("--model", default="sft", help="base, sft, grpo, a LoRA adapter folder, or solver/random/consistent")
+    evaluate.add_argument("--split", default="validation", choices=["validation", "test"])
+    evaluate.add_argument("--games", type=int, default=0, help="number of games (default: the profile's)")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.set_defaults(func=_evaluate)
+
     course = commands.add_parser("course", help="run every notebook in order, headless")
     course.add_argument("--profile", default=None, help="profile name (default: $WORDLE_PROFILE or laptop)")
     course.set_defaults(func=_course)
@@ -56,9 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from wordle_helpers.modeling import ModelUnavailableError
+    from wordle_helpers.profiles import UnknownProfileError
+
     try:
         return args.func(args)
-    except WordListError as error:
+    except (WordListError, UnknownProfileError, ModelUnavailableError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

@@ -17,15 +17,14 @@ import hashlib
 import json
 import logging
 from pathlib import Path
-import socket
 import urllib.error
-import urllib.parse
 import urllib.request
 
 import datasets as hf_datasets
 import numpy as np
 
 from wordle_helpers.game import WordleInputError, normalize_word
+from wordle_helpers.hub import hub_reachable
 from wordle_helpers.patterns import SOLVED_CODE, code_to_pattern
 from wordle_helpers.prompts import answer_text, build_messages, think_text
 from wordle_helpers.rewards import HistoryFormatError, history_cell, parse_history
@@ -49,21 +48,6 @@ class HubUnavailableError(ConnectionError):
 # ---------------------------------------------------------------------------------------------- hub
 
 
-def _hub_reachable(timeout: float) -> tuple[bool, str]:
-    """Whether the hub endpoint answers a TCP connection within ``timeout`` seconds (no retries)."""
-    from huggingface_hub import constants
-
-    if constants.HF_HUB_OFFLINE:
-        return False, "HF_HUB_OFFLINE is set"
-    parsed = urllib.parse.urlparse(constants.ENDPOINT)
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    try:
-        with socket.create_connection((parsed.hostname, port), timeout=timeout):
-            return True, ""
-    except OSError as error:
-        return False, f"{parsed.hostname}:{port} did not answer ({error.__class__.__name__}: {error})"
-
-
 def _offline_advice(name: str) -> str:
     if name == HUB_GRPO:
         return "use the local rows instead: wordle_helpers.datasets.grpo_dataset() (the laptop profile's default)"
@@ -79,7 +63,7 @@ def _load_raw(source: str | Path, split: str, timeout: float, hub_name: str) -> 
             raise ValueError(f"{path} holds no .csv, .json, .jsonl or .parquet file to load as {hub_name}")
         builder = _LOCAL_SUFFIXES[files[0].suffix]
         return hf_datasets.load_dataset(builder, data_files=[str(f) for f in files], split="train")
-    reachable, why = _hub_reachable(timeout)
+    reachable, why = hub_reachable(timeout)
     if not reachable:
         raise HubUnavailableError(f"cannot load {source} from the hub: {why}. Offline, {_offline_advice(hub_name)}")
     try:

@@ -66,19 +66,28 @@ def history_lines(history: Sequence[tuple[str, str]]) -> list[str]:
     ]
 
 
-def user_turn(history: Sequence[tuple[str, str]]) -> str:
-    """The user message for a game state: a first-guess request, or the guesses so far and a request."""
+def user_turn(history: Sequence[tuple[str, str]], guesses_left: int | None = None) -> str:
+    """The user message for a game state: a first-guess request, or the guesses so far and a request.
+
+    ``guesses_left`` defaults to the turns not yet used by ``history`` (evaluation passes it when an
+    invalid answer used up a turn without adding a guess).
+    """
     if not history:
         return FIRST_TURN
     lines = history_lines(history)
-    left = MAX_GUESSES - len(history)
+    left = MAX_GUESSES - len(history) if guesses_left is None else guesses_left
     return "Your guesses so far:\n" + "\n".join(lines) + f"\n\nYou have {left} guess{'es' if left != 1 else ''} left. {NEXT_TURN}"
 
 
-def build_messages(history: Sequence[tuple[str, str]], prefill: bool = True) -> list[dict[str, str]]:
+def build_messages(
+    history: Sequence[tuple[str, str]], prefill: bool = True, guesses_left: int | None = None
+) -> list[dict[str, str]]:
     """Chat messages for a game state: system rules, the user turn, and (by default) the assistant
     lead-in ending in ``<think>`` that the model continues. Any chat template renders them (notebook 02)."""
-    messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user_turn(history)}]
+    messages = [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": user_turn(history, guesses_left)},
+    ]
     if prefill:
         messages.append({"role": "assistant", "content": ASSISTANT_PREFILL})
     return messages

@@ -147,7 +147,7 @@ class SecretSplit:
 def split_secrets(
     answers: list[str] | tuple[str, ...],
     seed: int = DEFAULT_SPLIT_SEED,
-    validation_fraction: float = 0.05,
+    validation_fraction: float = 0.10,
     test_fraction: float = 0.10,
 ) -> SecretSplit:
     """Split answers deterministically: the same words and seed give the same split in any order.

@@ -1,0 +1,267 @@
+"""Evaluation: full multi-turn games for many secrets at once, with any player, and single-state checks.
+
+Introduced in notebook 03 and used by every later notebook. A *player* answers a batch of game states
+at once: the model (batched generation across games, left padding, greedy unless sampling is asked for),
+the solver, a random allowed word, a random consistent answer, or a scripted list for tests. Every game is
+a real game: the player sees its own earlier guesses with their true feedback; an answer that cannot be
+parsed, or is not an allowed word, uses up the turn and is recorded with its failure kind.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+import math
+import time
+
+import numpy as np
+
+from wordle_helpers.game import MAX_GUESSES, feedback
+from wordle_helpers.parsing import Failure, parse_answer
+from wordle_helpers.prompts import answer_text, build_messages
+
+History = list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class GameState:
+    """What a player sees: the valid guesses so far with feedback, and how many turns remain."""
+
+    history: tuple[tuple[str, str], ...]
+    guesses_left: int
+
+
+@dataclass
+class Turn:
+    """One turn of a game: the raw answer, the word played (``None`` if invalid) and its feedback."""
+
+    completion: str
+    word: str | None
+    pattern: str | None
+    strict: bool
+    failure: str | None
+    consistent: bool
+
+
+@dataclass
+class GameRecord:
+    """A finished game."""
+
+    secret: str
+    turns: list[Turn] = field(default_factory=list)
+
+    @property
+    def won(self) -> bool:
+        return any(t.pattern == "✓" * 5 for t in self.turns)
+
+    @property
+    def guesses(self) -> int:
+        return len(self.turns)
+
+    @property
+    def history(self) -> History:
+        return [(t.word, t.pattern) for t in self.turns if t.word is not None and t.pattern is not None]
+
+
+class Player:
+    """Base class: ``answer(states)`` returns one completion text per state."""
+
+    name = "player"
+
+    def answer(self, states: Sequence[GameState]) -> list[str]:
+        raise NotImplementedError
+
+
+class WordPlayer(Player):
+    """A player that chooses words; its answers are wrapped in the course format (always well formed)."""
+
+    def __init__(self, name: str, choose: Callable[[History], str]) -> None:
+        self.name = name
+        self.choose = choose
+
+    def answer(self, states: Sequence[GameState]) -> list[str]:
+        return [answer_text("", self.choose(list(state.history))) for state in states]
+
+
+class ScriptedPlayer(Player):
+    """Plays fixed completions in order, per game slot: for tests and worked examples."""
+
+    name = "scripted"
+
+    def __init__(self, script: Callable[[GameState], str]) -> None:
+        self.script = script
+
+    def answer(self, states: Sequence[GameState]) -> list[str]:
+        return [self.script(state) for state in states]
+
+
+def solver_player(solver) -> WordPlayer:
+    """The solver as a player."""
+    return WordPlayer("solver", solver.next_guess)
+
+
+def random_allowed_player(allowed: Sequence[str], seed: int = 0) -> WordPlayer:
+    """A uniformly random allowed word every turn."""
+    rng = np.random.default_rng(seed)
+    return WordPlayer("random allowed word", lambda history: allowed[int(rng.integers(len(allowed)))])
+
+
+def random_consistent_player(solver, seed: int = 0) -> WordPlayer:
+    """A uniformly random answer that still fits every hint."""
+    rng = np.random.default_rng(seed)
+    return WordPlayer("random consistent", lambda history: solver.answers[int(rng.choice(solver.candidate_indices(history)))])
+
+
+class ModelPlayer(Player):
+    """A language model answering many game states per ``generate`` call (left padding, greedy by default)."""
+
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        name: str = "model",
+        batch_size: int = 64,
+        max_new_tokens: int = 96,
+        do_sample: bool = False,
+        temperature: float = 1.0,
+        seed: int = 0,
+    ) -> None:
+        self.model, self.tokenizer, self.name = model, tokenizer, name
+        self.batch_size, self.max_new_tokens = batch_size, max_new_tokens
+        self.do_sample, self.temperature, self.seed = do_sample, temperature, seed
+
+    def prompts(self, states: Sequence[GameState]) -> list[str]:
+        return [
+            self.tokenizer.apply_chat_template(
+                build_messages(list(s.history), guesses_left=s.guesses_left), tokenize=False, continue_final_message=True
+            )
+            for s in states
+        ]
+
+    def answer(self, states: Sequence[GameState]) -> list[str]:
+        import torch
+
+        texts = self.prompts(states)
+        out: list[str] = []
+        self.tokenizer.padding_side = "left"
+        device = next(self.model.parameters()).device
+        for start in range(0, len(texts), self.batch_size):
+            batch = self.tokenizer(texts[start : start + self.batch_size], return_tensors="pt", padding=True, add_special_tokens=False)
+            batch = {k: v.to(device) for k, v in batch.items()}
+            options = {"do_sample": self.do_sample, "max_new_tokens": self.max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id}
+            if self.do_sample:
+                torch.manual_seed(self.seed + start)
+                options["temperature"] = self.temperature
+            else:
+                options.update(temperature=None, top_p=None, top_k=None)
+            with torch.no_grad():
+                generated = self.model.generate(**batch, **options)
+            new_tokens = generated[:, batch["input_ids"].shape[1] :]
+            out += self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+        return out
+
+
+def _is_consistent(word: str | None, history: History) -> bool:
+    return word is not None and all(feedback(g, word) == p for g, p in history)
+
+
+def play_games(
+    player: Player,
+    secrets: Sequence[str],
+    allowed: Sequence[str] | frozenset[str],
+    max_guesses: int = MAX_GUESSES,
+    progress: bool = False,
+) -> list[GameRecord]:
+    """Play one full game per secret, all games advancing one turn per round (one batch per round)."""
+    allowed_set = frozenset(allowed)
+    games = [GameRecord(secret=s.lower()) for s in secrets]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=max_guesses, desc=f"{player.name}: turns", leave=False)
+    for _ in range(max_guesses):
+        active = [g for g in games if not g.won and g.guesses < max_guesses]
+        if not active:
+            break
+        states = [GameState(tuple(g.history), max_guesses - g.guesses) for g in active]
+        answers = player.answer(states)
+        for game, completion in zip(active, answers):
+            parsed = parse_answer(completion, allowed_set)
+            # Lenient: a clear, allowed guess is played even if the layout is off (counted as a format miss).
+            word = parsed.word if parsed.word in allowed_set and parsed.failure is not Failure.TWO_GUESSES else None
+            pattern = feedback(word, game.secret) if word is not None else None
+            failure = str(parsed.failure) if parsed.failure else None
+            game.turns.append(Turn(completion, word, pattern, parsed.strict, failure, _is_consistent(word, game.history)))
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return games
+
+
+def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval for a proportion."""
+    if trials == 0:
+        return (0.0, 0.0)
+    p = successes / trials
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def game_metrics(records: Sequence[GameRecord]) -> dict[str, object]:
+    """Win rate with a 95% interval, mean guesses on wins, per-turn format/allowed/consistent rates,
+    failure kinds, a guess histogram, and each secret's outcome (guesses to win, 0 for a loss)."""
+    turns = [t for g in records for t in g.turns]
+    wins = [g for g in records if g.won]
+    rate = lambda n: n / len(turns) if turns else 0.0  # noqa: E731
+    histogram = Counter(g.guesses for g in wins)
+    return {
+        "games": len(records),
+        "wins": len(wins),
+        "win_rate": len(wins) / len(records) if records else 0.0,
+        "win_rate_ci": list(wilson_interval(len(wins), len(records))),
+        "mean_guesses": float(np.mean([g.guesses for g in wins])) if wins else None,
+        "turns": len(turns),
+        "format_rate": rate(sum(t.strict for t in turns)),
+        "allowed_rate": rate(sum(t.word is not None for t in turns)),
+        "consistent_rate": rate(sum(t.consistent for t in turns)),
+        "failures": dict(Counter(t.failure for t in turns if t.failure)),
+        "histogram": {str(n): histogram.get(n, 0) for n in range(1, MAX_GUESSES + 1)} | {"fail": len(records) - len(wins)},
+        "secrets": {g.secret: (g.guesses if g.won else 0) for g in records},
+    }
+
+
+def evaluate_games(player: Player, secrets: Sequence[str], allowed: Sequence[str], progress: bool = False) -> dict[str, object]:
+    """:func:`play_games` then :func:`game_metrics`, with the wall time in ``seconds``."""
+    start = time.perf_counter()
+    records = play_games(player, secrets, allowed, progress=progress)
+    metrics = game_metrics(records)
+    metrics["seconds"] = round(time.perf_counter() - start, 2)
+    metrics["player"] = player.name
+    return metrics
+
+
+def evaluate_states(player: Player, states: Sequence[Mapping[str, object]]) -> dict[str, float]:
+    """One answer per GRPO-style state: strict format, allowed and consistent rates, and each reward's mean."""
+    from wordle_helpers.rewards import COURSE_REWARDS, parse_history
+
+    histories = [parse_history(s["past_guess_history"]) for s in states]
+    answers = player.answer([GameState(tuple(h), MAX_GUESSES - len(h)) for h in histories])
+    columns = {"past_guess_history": [s["past_guess_history"] for s in states], "word_list": [s.get("word_list") for s in states]}
+    from wordle_helpers.rewards import allowed_words
+
+    allowed = allowed_words(None)
+    parsed = [parse_answer(a, allowed) for a in answers]
+    result = {
+        "states": len(states),
+        "format_rate": float(np.mean([p.strict for p in parsed])),
+        "allowed_rate": float(np.mean([p.word is not None and p.word in allowed for p in parsed])),
+        "consistent_rate": float(np.mean([p.word in allowed and _is_consistent(p.word, h) for p, h in zip(parsed, histories)])),
+    }
+    for reward in COURSE_REWARDS:
+        result[reward.__name__] = float(np.mean(reward(prompts=None, completions=answers, **columns)))
+    result["answers"] = answers
+    return result

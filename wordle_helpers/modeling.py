@@ -1,0 +1,319 @@
+"""Models: the hub model for GPUs, and the tiny model built locally for CPUs, with its tokenizer.
+
+Introduced in notebook 03. ``load_base_model(profile)`` returns ``(model, tokenizer)``:
+
+- ``gpu``: ``from_pretrained`` of the profile's hub id or local path; offline and not cached, it fails
+  within seconds and says how to get the model, or to use the ``laptop`` profile.
+- ``laptop`` / ``smoke``: a tiny Qwen2-architecture model built under ``outputs/<profile>/base`` the first
+  time (minutes on a laptop CPU) and reused after: a byte-level BPE tokenizer trained on the project's
+  own text with Qwen2's pre-tokenizer, so it reloads as Qwen2's own class with identical ids; capital letters
+  never merge, so each letter of a guess is its own token; a ChatML chat template with ``{% generation %}``
+  markers; and a base model pretrained, every parameter, on plain Wordle text (word lists and game
+  transcripts) that never shows the chat or ``<think>``/``<guess>`` answer format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+import hashlib
+import json
+import logging
+from pathlib import Path
+import re
+import shutil
+
+import numpy as np
+
+from wordle_helpers.profiles import Profile
+from wordle_helpers.prompts import (
+    GUESS_CLOSE,
+    GUESS_OPEN,
+    SYSTEM_PROMPT,
+    THINK_CLOSE,
+    THINK_OPEN,
+    answer_text,
+    game_transcript,
+    think_text,
+    user_turn,
+)
+
+logger = logging.getLogger(__name__)
+
+END_OF_TEXT, TURN_START, TURN_END = "<|endoftext|>", "<|im_start|>", "<|im_end|>"
+FORMAT_TAGS = (THINK_OPEN, THINK_CLOSE, GUESS_OPEN, GUESS_CLOSE)
+# The course's answer format and chat markers: the tiny base model never sees these tokens.
+FORMAT_TOKENS = (TURN_START, TURN_END, *FORMAT_TAGS)
+BUILD_VERSION = 1
+
+CHAT_TEMPLATE = (
+    "{%- for message in messages -%}"
+    "{{- '<|im_start|>' + message['role'] + '\\n' -}}"
+    "{%- if message['role'] == 'assistant' -%}"
+    "{% generation %}{{- message['content'] + '<|im_end|>' -}}{% endgeneration %}{{- '\\n' -}}"
+    "{%- else -%}"
+    "{{- message['content'] + '<|im_end|>' + '\\n' -}}"
+    "{%- endif -%}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}"
+)
+
+
+class ModelUnavailableError(OSError):
+    """The profile's model is neither on disk nor reachable; the message says what to do."""
+
+
+# ---------------------------------------------------------------------------------------------- text
+
+
+def _teacher_histories(games: int, seed: int) -> list[list[tuple[str, str]]]:
+    """Histories of teacher games on training secrets (never validation or test)."""
+    from wordle_helpers.datasets import _default_solver, _teacher_games
+    from wordle_helpers.words import load_answers, split_secrets
+
+    solver = _default_solver()
+    train = split_secrets(load_answers()).train
+    return [[(t.guess, t.pattern) for t in turns] for _, turns in _teacher_games(train, games, seed, _teacher(), solver)]
+
+
+def _teacher():
+    from wordle_helpers.datasets import TeacherSettings
+
+    return TeacherSettings()
+
+
+def word_list_lines(words: list[str], per_line: int = 12, seed: int = 0) -> list[str]:
+    """Word lists as plain text lines, ``Words: CRANE SLATE …``, shuffled by ``seed``."""
+    order = np.random.default_rng(seed).permutation(len(words))
+    shuffled = [words[i].upper() for i in order]
+    return ["Words: " + " ".join(shuffled[i : i + per_line]) for i in range(0, len(shuffled), per_line)]
+
+
+def pretraining_texts(games: int, seed: int) -> list[str]:
+    """The base model's corpus: neutral game transcripts and word lists, no chat and no answer tags."""
+    from wordle_helpers.words import load_allowed, load_answers
+
+    answers = load_answers()
+    texts = [game_transcript(history) for history in _teacher_histories(games, seed)]
+    repeats = max(1, games // 2000)
+    for r in range(repeats):
+        texts += word_list_lines(answers, seed=seed + r)
+    texts += word_list_lines(load_allowed(answers=answers), seed=seed)
+    order = np.random.default_rng(seed).permutation(len(texts))
+    return [texts[i] for i in order]
+
+
+def tokenizer_texts(games: int, seed: int) -> list[str]:
+    """Text the tokenizer is trained on: every kind of text the course shows a model."""
+    histories = _teacher_histories(games, seed + 1)
+    texts = [SYSTEM_PROMPT] * 50 + pretraining_texts(games, seed + 1)
+    for history in histories:
+        for turn in range(len(history)):
+            texts.append(user_turn(history[:turn]))
+            texts.append(answer_text(think_text(history[:turn], history[turn][0], 10, True), history[turn][0]))
+    return texts
+
+
+# ---------------------------------------------------------------------------------------------- tokenizer
+
+
+def train_tokenizer(texts: list[str], vocab_size: int):
+    """A byte-level BPE tokenizer with Qwen2's normaliser and pre-tokenizer, as Qwen2's own class.
+
+    Capital letters are blanked out of the training text, so no merge contains one: every letter of
+    a guessed word is a token of its own (a tiny model cannot count letters inside merged tokens).
+    """
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+    from transformers import AddedToken
+    from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX, Qwen2Tokenizer
+
+    backend = Tokenizer(models.BPE())
+    backend.normalizer = normalizers.NFC()
+    backend.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Split(Regex(PRETOKENIZE_REGEX), behavior="isolated", invert=False),
+         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]
+    )
+    backend.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=[END_OF_TEXT, TURN_START, TURN_END, *FORMAT_TAGS],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    blanked = (re.sub(r"[A-Z]", " ", text) for text in texts)
+    backend.train_from_iterator(blanked, trainer=trainer)
+    spec = json.loads(backend.to_str())["model"]
+    merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in spec["merges"]]
+    tokenizer = Qwen2Tokenizer(
+        vocab=spec["vocab"], merges=merges, unk_token=END_OF_TEXT, eos_token=TURN_END, pad_token=END_OF_TEXT,
+        additional_special_tokens=[TURN_START],
+    )
+    tokenizer.add_tokens([AddedToken(tag, special=False, normalized=False) for tag in FORMAT_TAGS])
+    tokenizer.chat_template = CHAT_TEMPLATE
+    tokenizer.model_max_length = 4096
+    return tokenizer
+
+
+def format_token_ids(tokenizer) -> list[int]:
+    """Ids of the chat markers and answer tags (trained during SFT of the tiny model)."""
+    return [tokenizer.convert_tokens_to_ids(token) for token in FORMAT_TOKENS]
+
+
+# ---------------------------------------------------------------------------------------------- tiny base
+
+
+def _build_key(profile: Profile) -> str:
+    settings = {"model": asdict(profile.model), "seed": profile.data.seed, "version": BUILD_VERSION}
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def base_dir(profile: Profile) -> Path:
+    """Where the profile's tiny base model lives."""
+    return profile.output_dir / "base"
+
+
+def build_tiny_base(profile: Profile, force: bool = False) -> Path:
+    """Train the tokenizer and pretrain the tiny base model (TRL SFTTrainer, all parameters, plain text).
+
+    Deterministic for the profile's settings and seed; skipped when a build with the same settings exists.
+    """
+    import torch
+    from datasets import Dataset
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+    from trl import SFTConfig, SFTTrainer
+
+    target = base_dir(profile)
+    marker = target / "build.json"
+    key = _build_key(profile)
+    if not force and marker.exists() and json.loads(marker.read_text()).get("key") == key:
+        return target
+    settings = profile.model
+    seed = profile.data.seed
+    logger.info("building the tiny base model for profile %s", profile.name)
+    tokenizer = train_tokenizer(tokenizer_texts(settings.tokenizer_games, seed), settings.vocab_size)
+    torch.manual_seed(seed)
+    config = Qwen2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=settings.hidden_size,
+        intermediate_size=settings.intermediate_size,
+        num_hidden_layers=settings.layers,
+        num_attention_heads=settings.heads,
+        num_key_value_heads=settings.kv_heads,
+        max_position_embeddings=settings.max_positions,
+        tie_word_embeddings=True,
+        bos_token_id=None,
+        eos_token_id=tokenizer.convert_tokens_to_ids(END_OF_TEXT),
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    model = Qwen2ForCausalLM(config)
+    texts = pretraining_texts(settings.pretrain_games, seed)
+    work = profile.output_dir / "base-build"
+    args = SFTConfig(
+        output_dir=str(work),
+        max_steps=settings.pretrain_steps,
+        per_device_train_batch_size=settings.pretrain_batch,
+        learning_rate=settings.pretrain_lr,
+        lr_scheduler_type="cosine",
+        warmup_steps=0.05,
+        weight_decay=0.01,
+        max_length=settings.pretrain_max_length,
+        eos_token=END_OF_TEXT,  # documents end with end-of-text; the chat's <|im_end|> stays unseen
+        use_cpu=True,
+        bf16=False,
+        report_to="none",
+        save_strategy="no",
+        logging_steps=max(1, settings.pretrain_steps // 20),
+        seed=seed,
+        data_seed=seed,
+        dataloader_num_workers=0,
+        disable_tqdm=False,
+    )
+    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_dict({"text": texts}), processing_class=tokenizer)
+    trainer.train()
+    tokenizer.eos_token = TURN_END  # the chat's end of turn, from here on
+    model.config.eos_token_id = tokenizer.convert_tokens_to_ids(TURN_END)
+    model.generation_config.eos_token_id = [tokenizer.convert_tokens_to_ids(TURN_END), tokenizer.convert_tokens_to_ids(END_OF_TEXT)]
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    if target.exists():
+        shutil.rmtree(target)
+    model.save_pretrained(target, safe_serialization=True)
+    tokenizer.save_pretrained(target)
+    history = [entry for entry in trainer.state.log_history if "loss" in entry]
+    marker.write_text(json.dumps({"key": key, "profile": profile.name, "texts": len(texts), "log": history}, indent=1))
+    shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+# ---------------------------------------------------------------------------------------------- loading
+
+
+def _hub_model_path(name: str, timeout: float = 5.0) -> tuple[str, bool]:
+    """(what to pass to from_pretrained, local_files_only) for a hub id or a local folder."""
+    from huggingface_hub import try_to_load_from_cache
+
+    from wordle_helpers.hub import hub_reachable
+
+    if Path(name).is_dir():
+        return name, True
+    if isinstance(try_to_load_from_cache(name, "config.json"), str):
+        return name, True
+    reachable, why = hub_reachable(timeout)
+    if not reachable:
+        raise ModelUnavailableError(
+            f"the model {name} is not on this machine and the hub cannot be reached ({why}). "
+            f"Download it on a connected machine (huggingface-cli download {name}) and copy the cache or a folder "
+            f"here (a local folder works as the model name), or run the course offline with WORDLE_PROFILE=laptop."
+        )
+    return name, False
+
+
+def load_tokenizer(path: str | Path, local_only: bool = True):
+    """The tokenizer saved with a model (or a hub id), with left padding for batched generation."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=local_only)
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_base_model(profile: Profile):
+    """``(model, tokenizer)`` of the profile's base model (notebook 03); builds the tiny one if missing."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    if profile.model.is_tiny:
+        path, local_only = str(build_tiny_base(profile)), True
+        dtype = torch.float32
+    else:
+        path, local_only = _hub_model_path(profile.model.name)
+        dtype = getattr(torch, profile.model.dtype) if torch.cuda.is_available() else torch.float32
+    tokenizer = load_tokenizer(path, local_only)
+    device_map = "auto" if torch.cuda.is_available() and not profile.model.is_tiny else None
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, device_map=device_map, local_files_only=local_only)
+    return model, tokenizer
+
+
+def checkpoint_dir(profile: Profile, stage: str) -> Path:
+    """``outputs/<profile>/<stage>``: where a stage's adapter and checkpoints live."""
+    return profile.output_dir / stage
+
+
+def load_model(profile: Profile, which: str = "base", merge: bool = True):
+    """``(model, tokenizer)`` for ``which``: ``base``, ``sft``, ``grpo`` or a folder holding a LoRA adapter.
+
+    A missing adapter raises ``FileNotFoundError`` naming the command that makes it.
+    """
+    from peft import PeftModel
+
+    model, tokenizer = load_base_model(profile)
+    if which == "base":
+        return model, tokenizer
+    adapter = checkpoint_dir(profile, which) / "final" if which in ("sft", "grpo") else Path(which)
+    if not (adapter / "adapter_config.json").exists():
+        command = f"python -m wordle_helpers {which} --profile {profile.name}" if which in ("sft", "grpo") else "a LoRA adapter folder"
+        raise FileNotFoundError(f"no trained adapter at {adapter}; make one with: {command}")
+    model = PeftModel.from_pretrained(model, str(adapter))
+    if merge:
+        model = model.merge_and_unload()
+    return model, tokenizer

@@ -1,0 +1,162 @@
+"""Run profiles: every setting of a course run, one frozen dataclass per concern, chosen by name.
+
+Introduced in notebook 03. ``smoke`` checks the plumbing in seconds (CI), ``laptop`` (the default) trains a
+tiny model on a 2-core CPU for real, ``gpu`` runs the reference plan's recipe on ``Qwen/Qwen2.5-3B-Instruct``.
+Pick one with ``WORDLE_PROFILE=NAME`` or ``--profile NAME``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+import os
+from pathlib import Path
+
+from wordle_helpers.notebook import DEFAULT_PROFILE
+
+OUTPUT_DIR = Path(__file__).resolve().parents[1] / "outputs"
+ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+class UnknownProfileError(ValueError):
+    """A profile name that is not one of the course's profiles."""
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Which model: a hub id or local path (``gpu``), or the tiny model built locally (``tiny``)."""
+
+    name: str = "tiny"
+    dtype: str = "float32"
+    # Tiny model only: architecture, tokenizer, and the base model's pretraining on plain Wordle text.
+    hidden_size: int = 128
+    layers: int = 4
+    heads: int = 4
+    kv_heads: int = 2
+    intermediate_size: int = 512
+    vocab_size: int = 1024
+    max_positions: int = 1024
+    tokenizer_games: int = 3000
+    pretrain_games: int = 20000
+    pretrain_steps: int = 1000
+    pretrain_batch: int = 32
+    pretrain_lr: float = 3e-3
+    pretrain_max_length: int = 256
+
+    @property
+    def is_tiny(self) -> bool:
+        return self.name == "tiny"
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    """How much local data to generate, from which secrets, with which seed."""
+
+    sft_games: int = 6000
+    grpo_rows: int = 2000
+    seed: int = 0
+    use_hub: bool = False  # True: the hub's predibase datasets instead of the local rows
+
+
+@dataclass(frozen=True)
+class SFTSettings:
+    """Stage 1: TRL SFTTrainer with a PEFT LoRA adapter."""
+
+    epochs: float = 1.0
+    max_steps: int = 800  # > 0 overrides epochs
+    learning_rate: float = 2e-3
+    batch_size: int = 16
+    grad_accum: int = 1
+    lora_r: int = 32
+    lora_alpha: int = 64
+    lora_dropout: float = 0.0
+    target_modules: tuple[str, ...] = ALL_LINEAR
+    train_embeddings: bool = True  # tiny model: train its embedding so unseen chat/answer tokens become usable
+    warmup_fraction: float = 0.03
+    scheduler: str = "cosine"
+    logging_steps: int = 10
+    save_steps: int = 100
+    gradient_checkpointing: bool = False
+
+
+@dataclass(frozen=True)
+class GRPOSettings:
+    """Stage 2: TRL GRPOTrainer from the SFT checkpoint."""
+
+    epochs: float = 1.0
+    max_steps: int = -1
+    learning_rate: float = 5e-5
+    batch_size: int = 8
+    grad_accum: int = 1
+    num_generations: int = 8
+    max_completion_length: int = 96
+    temperature: float = 1.0
+    beta: float = 0.04
+    reward_weights: tuple[float, ...] = (1.0, 1.0, 1.0)
+    logging_steps: int = 5
+    save_steps: int = 50
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    """Evaluation: full games and single states."""
+
+    games: int = 200
+    states: int = 200
+    batch_size: int = 100
+    max_new_tokens: int = 96
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Every setting of one course run."""
+
+    name: str
+    model: ModelSettings = field(default_factory=ModelSettings)
+    data: DataSettings = field(default_factory=DataSettings)
+    sft: SFTSettings = field(default_factory=SFTSettings)
+    grpo: GRPOSettings = field(default_factory=GRPOSettings)
+    evaluation: EvalSettings = field(default_factory=EvalSettings)
+    threads: int = 0  # torch threads; 0 = one per available core
+
+    @property
+    def output_dir(self) -> Path:
+        return OUTPUT_DIR / self.name
+
+
+LAPTOP = Profile(name="laptop")
+
+SMOKE = Profile(
+    name="smoke",
+    model=replace(LAPTOP.model, hidden_size=32, layers=1, heads=2, kv_heads=1, intermediate_size=64,
+                  vocab_size=400, tokenizer_games=200, pretrain_games=300, pretrain_steps=8, pretrain_batch=8),
+    data=replace(LAPTOP.data, sft_games=60, grpo_rows=40),
+    sft=replace(LAPTOP.sft, max_steps=6, batch_size=8, lora_r=4, lora_alpha=8, logging_steps=2, save_steps=3),
+    grpo=replace(LAPTOP.grpo, max_steps=4, batch_size=4, num_generations=4, max_completion_length=24,
+                 logging_steps=1, save_steps=2),
+    evaluation=EvalSettings(games=8, states=8, batch_size=8, max_new_tokens=24),
+)
+
+GPU = Profile(
+    name="gpu",
+    model=ModelSettings(name="Qwen/Qwen2.5-3B-Instruct", dtype="bfloat16"),
+    data=DataSettings(sft_games=6000, grpo_rows=4000),
+    # The reference plan: LoRA r=64 on every linear layer, 10 epochs, lr 2e-5, batch 4.
+    sft=SFTSettings(epochs=10, max_steps=-1, learning_rate=2e-5, batch_size=4, lora_r=64, lora_alpha=128, lora_dropout=0.05,
+                    train_embeddings=False, logging_steps=10, save_steps=500, gradient_checkpointing=True),
+    # The reference plan: 3 epochs, lr 1e-6, batch 2, gradient accumulation 4; 8 generations, not its 2,
+    # which gave identical completions and no signal in most steps.
+    grpo=GRPOSettings(epochs=3, learning_rate=1e-6, batch_size=2, grad_accum=4, num_generations=8,
+                      max_completion_length=256, beta=0.04, save_steps=200),
+    evaluation=EvalSettings(games=500, states=500, batch_size=64, max_new_tokens=256),
+)
+
+PROFILES: dict[str, Profile] = {p.name: p for p in (SMOKE, LAPTOP, GPU)}
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """The profile called ``name``, else ``$WORDLE_PROFILE``, else ``laptop`` (notebook 03)."""
+    chosen = name or os.environ.get("WORDLE_PROFILE") or DEFAULT_PROFILE
+    if chosen not in PROFILES:
+        valid = ", ".join(PROFILES)
+        raise UnknownProfileError(f"unknown profile {chosen!r}; choose one of: {valid} (set WORDLE_PROFILE or --profile)")
+    return PROFILES[chosen]

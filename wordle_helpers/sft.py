@@ -1,0 +1,160 @@
+"""Stage 1, supervised fine-tuning: TRL's SFTTrainer with a PEFT LoRA adapter (notebook 03).
+
+Rows are conversational prompt-completion pairs: the prompt is the system and user turns, the completion
+is the assistant turn (the lead-in ending in ``<think>``, the reasoning, the guess, and the chat
+template's end-of-turn token). The loss covers the completion only; the prompt is masked.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from wordle_helpers.modeling import checkpoint_dir, load_base_model
+from wordle_helpers.profiles import Profile
+from wordle_helpers.prompts import ASSISTANT_PREFILL
+
+logger = logging.getLogger(__name__)
+
+
+def to_conversation(row: dict[str, object]) -> dict[str, object]:
+    """A local SFT row as TRL's conversational prompt-completion: ``[system, user]`` → ``[assistant]``."""
+    messages = list(row["prompt"])
+    lead_in = messages[-1]["content"] if messages and messages[-1]["role"] == "assistant" else ASSISTANT_PREFILL
+    prompt = [m for m in messages if m["role"] != "assistant"]
+    return {"prompt": prompt, "completion": [{"role": "assistant", "content": lead_in + str(row["completion"])}]}
+
+
+def sft_training_data(profile: Profile):
+    """The profile's SFT rows: local generated rows (default) or the hub's ``predibase/wordle-sft``."""
+    from wordle_helpers.datasets import load_hub_sft, sft_dataset
+
+    if profile.data.use_hub:
+        return load_hub_sft()
+    rows = sft_dataset(games=profile.data.sft_games, seed=profile.data.seed)
+    return rows.map(to_conversation, remove_columns=rows.column_names, desc="to conversations")
+
+
+def token_lengths(dataset, tokenizer) -> list[int]:
+    """Tokens in each full training sequence (prompt and completion, as the chat template renders them)."""
+    lengths = []
+    for row in dataset:
+        if isinstance(row["prompt"], str):
+            lengths.append(len(tokenizer(row["prompt"] + row["completion"])["input_ids"]) + 1)
+        else:
+            rendered = tokenizer.apply_chat_template(row["prompt"] + row["completion"], tokenize=True, return_dict=True)
+            lengths.append(len(rendered["input_ids"]))
+    return lengths
+
+
+def length_report(lengths: list[int], max_length: int) -> dict[str, int]:
+    """How long the sequences are and how many a ``max_length`` would cut."""
+    ordered = sorted(lengths)
+    return {
+        "rows": len(lengths),
+        "max": ordered[-1],
+        "p99": ordered[int(0.99 * (len(ordered) - 1))],
+        "median": ordered[len(ordered) // 2],
+        "max_length": max_length,
+        "would_be_cut": sum(n > max_length for n in lengths),
+    }
+
+
+def lora_config(profile: Profile):
+    """The profile's LoRA adapter.
+
+    The tiny model also trains a copy of its (small) token embedding, tied to the output head as in the
+    base model, so that the chat and answer-tag tokens it never saw in pretraining become usable; the
+    adapter saves that copy with the LoRA weights.
+    """
+    from peft import LoraConfig
+
+    settings = profile.sft
+    extra = {"modules_to_save": ["embed_tokens"], "ensure_weight_tying": True} if settings.train_embeddings else {}
+    return LoraConfig(
+        r=settings.lora_r,
+        lora_alpha=settings.lora_alpha,
+        lora_dropout=settings.lora_dropout,
+        target_modules=list(settings.target_modules),
+        task_type="CAUSAL_LM",
+        **extra,
+    )
+
+
+def sft_config(profile: Profile, max_length: int, output_dir: Path):
+    """TRL's ``SFTConfig`` for the profile (CPU: ``use_cpu=True``, no bf16)."""
+    import torch
+    from trl import SFTConfig
+
+    settings = profile.sft
+    on_gpu = torch.cuda.is_available() and not profile.model.is_tiny
+    return SFTConfig(
+        output_dir=str(output_dir),
+        num_train_epochs=settings.epochs,
+        max_steps=settings.max_steps,
+        per_device_train_batch_size=settings.batch_size,
+        gradient_accumulation_steps=settings.grad_accum,
+        learning_rate=settings.learning_rate,
+        lr_scheduler_type=settings.scheduler,
+        warmup_steps=settings.warmup_fraction,
+        max_length=max_length,
+        completion_only_loss=True,
+        gradient_checkpointing=settings.gradient_checkpointing,
+        use_cpu=not on_gpu,
+        bf16=on_gpu,
+        report_to="none",
+        logging_steps=settings.logging_steps,
+        save_strategy="steps",
+        save_steps=settings.save_steps,
+        save_total_limit=2,
+        seed=profile.data.seed,
+        data_seed=profile.data.seed,
+        dataloader_num_workers=0,
+        disable_tqdm=False,
+    )
+
+
+def build_sft_trainer(profile: Profile, model=None, tokenizer=None, dataset=None):
+    """An ``SFTTrainer`` ready to train, plus the length report (max length taken from the data)."""
+    from trl import SFTTrainer
+
+    if model is None or tokenizer is None:
+        model, tokenizer = load_base_model(profile)
+    dataset = dataset if dataset is not None else sft_training_data(profile)
+    lengths = token_lengths(dataset, tokenizer)
+    max_length = max(lengths) + 8
+    report = length_report(lengths, max_length)
+    args = sft_config(profile, max_length, checkpoint_dir(profile, "sft"))
+    tokenizer.padding_side = "right"
+    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                         peft_config=lora_config(profile))
+    return trainer, report
+
+
+def train_sft(profile: Profile, resume: bool = True) -> Path:
+    """Run SFT for the profile and save the adapter to ``outputs/<profile>/sft/final`` (notebook 03).
+
+    An interrupted run resumes from its last checkpoint; the loss log is kept in ``loss_log.json``.
+    """
+    trainer, report = build_sft_trainer(profile)
+    logger.info("sequence lengths: %s", report)
+    print(f"sequence lengths: {report}")
+    out = checkpoint_dir(profile, "sft")
+    has_checkpoint = any(out.glob("checkpoint-*"))
+    trainer.train(resume_from_checkpoint=bool(resume and has_checkpoint))
+    final = out / "final"
+    trainer.save_model(str(final))
+    trainer.processing_class.save_pretrained(str(final))
+    (final / "training_args.bin").unlink(missing_ok=True)  # a pickle; the adapter itself is safetensors
+    log = [entry for entry in trainer.state.log_history if "loss" in entry or "train_runtime" in entry]
+    (out / "loss_log.json").write_text(json.dumps({"lengths": report, "log": log}, indent=1))
+    return final
+
+
+def loss_log(profile: Profile) -> dict[str, object]:
+    """The saved loss log of the profile's SFT run."""
+    path = checkpoint_dir(profile, "sft") / "loss_log.json"
+    if not path.exists():
+        raise FileNotFoundError(f"no SFT loss log at {path}; run: python -m wordle_helpers sft --profile {profile.name}")
+    return json.loads(path.read_text())
