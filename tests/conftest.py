@@ -21,3 +21,12 @@ def allowed(answers: list[str]) -> list[str]:
 @pytest.fixture(scope="session")
 def solver(allowed: list[str], answers: list[str], tmp_path_factory: pytest.TempPathFactory) -> EntropySolver:
     return EntropySolver(allowed, answers, cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def smoke_base():
+    """The smoke profile's tiny base model (built once under outputs/smoke/base, reused after)."""
+    from wordle_helpers.modeling import load_base_model
+    from wordle_helpers.profiles import get_profile
+
+    return load_base_model(get_profile("smoke"))

@@ -77,3 +77,19 @@ def check_consistency_reward(reward: Callable[..., list[float]], seed: int = 0) 
         f"{len(wrong)} of {len(expected)} scores differ (first: completion {completions[wrong[0]]!r} with history "
         f"{cells[wrong[0]]}: expected {expected[wrong[0]]}, got {got[wrong[0]]})" if wrong else "wrong number of scores",
     )
+
+
+def trained_token_count(batch: dict, row: int = 0) -> int:
+    """Notebook 03 exercise, reference answer: tokens of ``row`` whose label is not -100 (the loss covers them)."""
+    return int((batch["labels"][row] != -100).sum())
+
+
+def check_trained_token_count(answer: int, batch: dict, row: int = 0) -> bool:
+    """Notebook 03 exercise: how many tokens of the first collated example does the SFT loss train?"""
+    expected = trained_token_count(batch, row)
+    total = int(batch["attention_mask"][row].sum())
+    return _report(
+        int(answer) == expected,
+        f"right: {expected} of {total} tokens are trained; the prompt's {total - expected} are masked with -100",
+        f"not quite: count the labels that are not -100 (hint: (batch['labels'][0] != -100).sum())",
+    )

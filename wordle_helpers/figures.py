@@ -98,3 +98,33 @@ def plot_bars(values: Mapping[str, float], title: str, ylabel: str) -> plt.Figur
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     return fig
+
+
+def plot_loss_curve(log: Sequence[Mapping[str, float]], title: str = "SFT loss") -> plt.Figure:
+    """Training loss against step, from a trainer's log history (notebook 03)."""
+    fig, (ax,) = new_figure()
+    points = [(entry["step"], entry["loss"]) for entry in log if "loss" in entry and "step" in entry]
+    if points:
+        steps, losses = zip(*points)
+        ax.plot(steps, losses, marker=".")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss on answer tokens")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_rates(results: Mapping[str, Mapping[str, float]], keys: Sequence[str], title: str) -> plt.Figure:
+    """Grouped bars: for each model (``results`` key) its rates ``keys`` in percent (notebooks 03-05)."""
+    fig, (ax,) = new_figure()
+    width = 0.8 / max(len(results), 1)
+    for k, (label, values) in enumerate(results.items()):
+        heights = [100 * float(values.get(key) or 0.0) for key in keys]
+        bars = ax.bar(np.arange(len(keys)) + k * width, heights, width=width, label=label)
+        ax.bar_label(bars, fmt="%.0f", fontsize=8)
+    ax.set_xticks(np.arange(len(keys)) + width * (len(results) - 1) / 2, [key.replace("_", " ") for key in keys])
+    ax.set_ylabel("%")
+    ax.set_ylim(0, 110)
+    ax.set_title(title)
+    ax.legend()
+    return fig

@@ -21,6 +21,7 @@ import logging
 from pathlib import Path
 import re
 import shutil
+import time
 
 import numpy as np
 
@@ -188,6 +189,7 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
         return target
     settings = profile.model
     seed = profile.data.seed
+    started = time.perf_counter()
     logger.info("building the tiny base model for profile %s", profile.name)
     tokenizer = train_tokenizer(tokenizer_texts(settings.tokenizer_games, seed), settings.vocab_size)
     torch.manual_seed(seed)
@@ -238,7 +240,8 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
     model.save_pretrained(target, safe_serialization=True)
     tokenizer.save_pretrained(target)
     history = [entry for entry in trainer.state.log_history if "loss" in entry]
-    marker.write_text(json.dumps({"key": key, "profile": profile.name, "texts": len(texts), "log": history}, indent=1))
+    marker.write_text(json.dumps({"key": key, "profile": profile.name, "texts": len(texts),
+                                  "seconds": round(time.perf_counter() - started, 1), "log": history}, indent=1))
     shutil.rmtree(work, ignore_errors=True)
     return target
 

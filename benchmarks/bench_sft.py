@@ -1,0 +1,90 @@
+"""Stage 1 figures for a profile (default laptop): build and SFT time, the model before and after SFT on
+validation states and in full validation games, and batched against one-game-at-a-time evaluation.
+
+    python -m wordle_helpers sft --profile laptop      # first: build the base model and train (≈ 25 min)
+    python benchmarks/bench_sft.py [--profile laptop]  # then: measure; writes the "sft-<profile>" section
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from results import write_section
+from wordle_helpers.datasets import grpo_dataset
+from wordle_helpers.evaluation import ModelPlayer, evaluate_games, evaluate_states, play_games
+from wordle_helpers.modeling import base_dir, checkpoint_dir, load_model
+from wordle_helpers.profiles import get_profile
+from wordle_helpers.words import load_allowed, load_answers, split_secrets
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--profile", default="laptop")
+    profile = get_profile(parser.parse_args().profile)
+    build = json.loads((base_dir(profile) / "build.json").read_text())
+    sft_log = json.loads((checkpoint_dir(profile, "sft") / "loss_log.json").read_text())
+    runtime = next(e["train_runtime"] for e in sft_log["log"] if "train_runtime" in e)
+    answers = load_answers()
+    allowed = load_allowed(answers=answers)
+    validation = list(split_secrets(answers).validation)
+    states = grpo_dataset(split="validation", rows=200, seed=5).to_list()
+    settings = profile.evaluation
+
+    rows = {}
+    for which in ("base", "sft"):
+        model, tokenizer = load_model(profile, which)
+        player = ModelPlayer(model, tokenizer, name=which, batch_size=settings.batch_size, max_new_tokens=settings.max_new_tokens)
+        rows[which] = {"states": evaluate_states(player, states), "games": evaluate_games(player, validation[:200], allowed)}
+        print(which, {k: v for k, v in rows[which]["games"].items() if k != "secrets"}, flush=True)
+
+    # Batched against one game at a time, same 64 secrets, same greedy model.
+    sample = validation[:64]
+    batched_player = ModelPlayer(model, tokenizer, name="sft", batch_size=64, max_new_tokens=settings.max_new_tokens)
+    start = time.perf_counter()
+    batched = play_games(batched_player, sample, allowed)
+    batched_seconds = time.perf_counter() - start
+    single_player = ModelPlayer(model, tokenizer, name="sft", batch_size=1, max_new_tokens=settings.max_new_tokens)
+    start = time.perf_counter()
+    single = [play_games(single_player, [secret], allowed)[0] for secret in sample]
+    single_seconds = time.perf_counter() - start
+    same = sum(a.won == b.won for a, b in zip(batched, single))
+    print(f"batched {batched_seconds:.1f} s, one at a time {single_seconds:.1f} s", flush=True)
+
+    def line(which: str) -> str:
+        s, g = rows[which]["states"], rows[which]["games"]
+        low, high = g["win_rate_ci"]
+        mean = f"{g['mean_guesses']:.2f}" if g["mean_guesses"] else "–"
+        return (f"| {which} | {s['format_rate']:.1%} | {s['allowed_rate']:.1%} | {s['consistent_rate']:.1%} | "
+                f"{s['format_reward']:.2f} / {s['feedback_reward']:.2f} / {s['info_gain_reward']:.2f} | "
+                f"{g['win_rate']:.1%} ({low:.1%}–{high:.1%}) | {mean} | {g['consistent_rate']:.1%} |")
+
+    body = f"""
+Profile `{profile.name}`: tiny Qwen2 model ({profile.model.hidden_size} hidden, {profile.model.layers} layers),
+LoRA r={profile.sft.lora_r}, {profile.sft.max_steps} SFT steps of batch {profile.sft.batch_size}.
+
+| stage | wall time | target |
+| --- | --- | --- |
+| base model build (tokenizer, data, pretraining) | {build['seconds'] / 60:.1f} min | |
+| SFT training | {runtime / 60:.1f} min | |
+| build + SFT | {(build['seconds'] + runtime) / 60:.1f} min | ≤ 30 min |
+
+Validation: 200 states (one answer each), and 200 full games on validation secrets (greedy).
+
+| model | strict format | allowed word | consistent | mean rewards (format / feedback / info) | game wins (95% CI) | guesses on wins | consistent per turn in games |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+{line('base')}
+{line('sft')}
+
+Targets after SFT: ≥ 98% strict format, ≥ 90% allowed, ≥ 65% consistent on states; ≥ 25% wins in games.
+
+Evaluation speed, same 64 validation secrets, same model: batched {batched_seconds:.1f} s, one game at a time
+{single_seconds:.1f} s: **{single_seconds / batched_seconds:.1f}× faster** (target ≥ 5×); the two agree on {same} of
+64 outcomes (greedy decoding; padding can change a near-tie).
+"""
+    write_section(f"sft-{profile.name}", f"Stage 1: SFT ({profile.name} profile)", body)
+
+
+if __name__ == "__main__":
+    main()

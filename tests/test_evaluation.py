@@ -1,0 +1,89 @@
+"""The evaluation loop on scripted players: real multi-turn games, wasted turns, metrics."""
+
+from __future__ import annotations
+
+import pytest
+
+from wordle_helpers.evaluation import (
+    GameState,
+    ScriptedPlayer,
+    evaluate_games,
+    evaluate_states,
+    game_metrics,
+    play_games,
+    random_allowed_player,
+    random_consistent_player,
+    solver_player,
+    wilson_interval,
+)
+
+
+def answer(word: str) -> str:
+    return f"r</think>\n<guess>{word}</guess>"
+
+
+def test_scripted_games_use_true_feedback_and_waste_bad_turns(allowed: list[str]) -> None:
+    seen: list[GameState] = []
+
+    def script(state: GameState) -> str:
+        seen.append(state)
+        turn = 6 - state.guesses_left
+        return ["no tags at all", answer("QQQQQ"), answer("SLATE"), answer("CIGAR")][min(turn, 3)]
+
+    records = play_games(ScriptedPlayer(script), ["cigar", "abbey"], allowed)
+    cigar, abbey = records
+    assert cigar.won and cigar.guesses == 4
+    assert [t.failure for t in cigar.turns[:2]] == ["no guess block", "not an allowed word"]
+    assert cigar.turns[2].pattern == "xx-xx" and cigar.turns[2].word == "slate"
+    # The player saw only the valid guesses, with the turns it had left.
+    third = [s for s in seen if s.guesses_left == 4][0]
+    assert third.history == ()
+    fourth = [s for s in seen if s.guesses_left == 3][0]
+    assert fourth.history == (("slate", "xx-xx"),)
+    assert not abbey.won and abbey.guesses == 6
+    metrics = game_metrics(records)
+    assert metrics["games"] == 2 and metrics["wins"] == 1 and metrics["win_rate"] == 0.5
+    assert metrics["secrets"] == {"cigar": 4, "abbey": 0}
+    assert metrics["failures"] == {"no guess block": 2, "not an allowed word": 2}
+    assert metrics["turns"] == 10 and metrics["format_rate"] == pytest.approx(8 / 10)
+    assert metrics["mean_guesses"] == 4.0 and metrics["histogram"]["4"] == 1 and metrics["histogram"]["fail"] == 1
+
+
+def test_lenient_play_of_badly_laid_out_answers(allowed: list[str]) -> None:
+    record = play_games(ScriptedPlayer(lambda s: "thinking <guess>CIGAR</guess> done"), ["cigar"], allowed)[0]
+    assert record.won and not record.turns[0].strict
+
+
+def test_consistency_is_measured_against_earlier_feedback(allowed: list[str]) -> None:
+    words = iter([answer("SLATE"), answer("CRANE"), answer("CIGAR")])
+    record = play_games(ScriptedPlayer(lambda s: next(words)), ["cigar"], allowed)[0]
+    # SLATE (first guess) fits; CRANE ignores that S, L, T, E are absent... E is absent, so it does not fit.
+    assert [t.consistent for t in record.turns] == [True, False, True]
+
+
+def test_baseline_players(solver, allowed: list[str], answers: list[str]) -> None:
+    secrets = answers[:30]
+    assert evaluate_games(solver_player(solver), secrets, allowed)["win_rate"] == 1.0
+    consistent = evaluate_games(random_consistent_player(solver, seed=1), secrets, allowed)
+    assert consistent["consistent_rate"] == 1.0 and consistent["win_rate"] > 0.8
+    random = evaluate_games(random_allowed_player(allowed, seed=1), secrets, allowed)
+    assert random["allowed_rate"] == 1.0 and random["win_rate"] < 0.2
+
+
+def test_wilson_interval() -> None:
+    low, high = wilson_interval(50, 100)
+    assert low == pytest.approx(0.404, abs=1e-3) and high == pytest.approx(0.596, abs=1e-3)
+    assert wilson_interval(0, 0) == (0.0, 0.0)
+    assert wilson_interval(0, 10)[0] == 0.0 and wilson_interval(10, 10)[1] == 1.0
+
+
+def test_state_evaluation(solver) -> None:
+    from wordle_helpers.game import feedback
+    from wordle_helpers.rewards import history_cell
+
+    states = [{"past_guess_history": history_cell([("slate", feedback("slate", "cigar"))])}] * 3
+    result = evaluate_states(solver_player(solver), states)
+    assert result["format_rate"] == 1.0 and result["allowed_rate"] == 1.0
+    assert 0 < result["info_gain_reward"] <= 1
+    garbage = evaluate_states(ScriptedPlayer(lambda s: "???"), states)
+    assert garbage["format_rate"] == 0.0 and garbage["format_reward"] == 0.0

@@ -1,0 +1,92 @@
+"""The tiny model's tokenizer and chat template, and model loading errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+import time
+
+import pytest
+
+from wordle_helpers.game import feedback
+from wordle_helpers.modeling import (
+    FORMAT_TAGS,
+    ModelUnavailableError,
+    load_base_model,
+    load_model,
+    tokenizer_texts,
+    train_tokenizer,
+)
+from wordle_helpers.profiles import get_profile
+from wordle_helpers.prompts import answer_text, build_messages, game_transcript, think_text
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return train_tokenizer(tokenizer_texts(150, seed=0), vocab_size=600)
+
+
+SAMPLES = [
+    game_transcript([("slate", feedback("slate", "cigar")), ("cigar", "✓✓✓✓✓")]),
+    answer_text(think_text([("slate", feedback("slate", "cigar"))], "cigar", 1, True), "cigar"),
+    "Words: ABACK ZESTY QUEUE",
+    "odd text: ünïcödé, tabs\tand 123 numbers <think> </guess>",
+]
+
+
+def test_ids_identical_after_save_and_autotokenizer_reload(tokenizer, tmp_path: Path) -> None:
+    from transformers import AutoTokenizer, Qwen2Config
+
+    tokenizer.save_pretrained(tmp_path)
+    Qwen2Config(vocab_size=len(tokenizer)).save_pretrained(tmp_path)  # a model_type=qwen2 folder
+    reloaded = AutoTokenizer.from_pretrained(tmp_path)
+    assert type(reloaded).__name__ == "Qwen2Tokenizer"
+    texts = SAMPLES + [tokenizer.apply_chat_template(build_messages([]), tokenize=False, continue_final_message=True)]
+    for text in texts:
+        assert reloaded(text)["input_ids"] == tokenizer(text)["input_ids"]
+    assert reloaded.eos_token == "<|im_end|>" and reloaded.chat_template == tokenizer.chat_template
+
+
+def test_every_capital_letter_is_its_own_token(tokenizer) -> None:
+    for word in ["CRANE", "ABBEY", "QUEUE", "ZESTY"]:
+        for text in (f"Guess 1: {word} -> Feedback:", f"<guess>{word}</guess>", f"why: {word} fits"):
+            tokens = tokenizer.convert_ids_to_tokens(tokenizer(text)["input_ids"])
+            assert all(letter in tokens for letter in word), (text, tokens)
+            assert not [t for t in tokens if sum(c.isupper() for c in t) > 1]
+
+
+def test_answer_tags_are_single_tokens(tokenizer) -> None:
+    for tag in FORMAT_TAGS:
+        assert len(tokenizer(tag)["input_ids"]) == 1
+
+
+def test_chat_template_generation_markers(tokenizer) -> None:
+    messages = build_messages([], prefill=False) + [{"role": "assistant", "content": "x</think>\n<guess>CRANE</guess>"}]
+    out = tokenizer.apply_chat_template(messages, return_assistant_tokens_mask=True, return_dict=True)
+    marked = [i for i, m in zip(out["input_ids"], out["assistant_masks"]) if m]
+    assert tokenizer.decode(marked) == "x</think>\n<guess>CRANE</guess><|im_end|>"
+    prompt = tokenizer.apply_chat_template(build_messages([]), tokenize=False, continue_final_message=True)
+    assert prompt.endswith("<|im_start|>assistant\nLet me work through what I know.\n<think>")
+
+
+def test_gpu_model_offline_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    start = time.perf_counter()
+    with pytest.raises(ModelUnavailableError, match=r"Qwen/Qwen2.5-3B-Instruct.*huggingface-cli download.*WORDLE_PROFILE=laptop"):
+        load_base_model(get_profile("gpu"))
+    assert time.perf_counter() - start < 10
+
+
+def test_missing_adapter_names_the_command(smoke_base) -> None:
+    with pytest.raises(FileNotFoundError, match="python -m wordle_helpers grpo --profile smoke"):
+        load_model(get_profile("smoke"), "grpo")
+
+
+def test_smoke_base_model_is_qwen2_safetensors(smoke_base) -> None:
+    model, tokenizer = smoke_base
+    assert model.config.model_type == "qwen2"
+    folder = get_profile("smoke").output_dir / "base"
+    assert (folder / "model.safetensors").exists() and not list(folder.glob("*.bin"))
+    assert tokenizer.padding_side == "left"

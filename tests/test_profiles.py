@@ -1,0 +1,43 @@
+"""Profiles: chosen by name or environment, frozen, and the gpu profile carries the reference recipe."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from wordle_helpers.profiles import PROFILES, UnknownProfileError, get_profile
+
+
+def test_default_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WORDLE_PROFILE", raising=False)
+    assert get_profile().name == "laptop"
+    monkeypatch.setenv("WORDLE_PROFILE", "smoke")
+    assert get_profile().name == "smoke"
+    assert get_profile("gpu").name == "gpu"  # an explicit name wins
+
+
+def test_unknown_profile_lists_valid_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(UnknownProfileError, match="unknown profile 'huge'.*smoke, laptop, gpu"):
+        get_profile("huge")
+    monkeypatch.setenv("WORDLE_PROFILE", "typo")
+    with pytest.raises(UnknownProfileError, match="'typo'"):
+        get_profile()
+
+
+def test_profiles_are_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        PROFILES["laptop"].sft.learning_rate = 1.0  # type: ignore[misc]
+
+
+def test_gpu_profile_is_the_reference_recipe() -> None:
+    gpu = get_profile("gpu")
+    assert gpu.model.name == "Qwen/Qwen2.5-3B-Instruct"
+    assert gpu.sft.lora_r == 64 and set(gpu.sft.target_modules) == {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
+    assert (gpu.sft.epochs, gpu.sft.learning_rate, gpu.sft.batch_size) == (10, 2e-5, 4)
+    assert (gpu.grpo.epochs, gpu.grpo.learning_rate, gpu.grpo.batch_size, gpu.grpo.grad_accum) == (3, 1e-6, 2, 4)
+    assert gpu.grpo.num_generations > 2
+
+
+def test_profile_output_dirs_differ() -> None:
+    assert len({p.output_dir for p in PROFILES.values()}) == len(PROFILES)
