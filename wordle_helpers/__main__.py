@@ -41,6 +41,15 @@ def _sft(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grpo(args: argparse.Namespace) -> int:
+    from wordle_helpers.grpo import train_grpo
+    from wordle_helpers.profiles import get_profile
+
+    final = train_grpo(get_profile(args.profile), start=args.start, resume=not args.restart)
+    print(f"GRPO adapter saved to {final}")
+    return 0
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from wordle_helpers.evaluation import evaluate_games, random_allowed_player, random_consistent_player, solver_player
     from wordle_helpers.profiles import get_profile
@@ -97,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     sft.add_argument("--profile", default=None, help="smoke, laptop or gpu (default: $WORDLE_PROFILE or laptop)")
     sft.add_argument("--restart", action="store_true", help="ignore earlier checkpoints and start over")
     sft.set_defaults(func=_sft)
+
+    grpo = commands.add_parser("grpo", help="stage 2: GRPO from the SFT checkpoint")
+    grpo.add_argument("--profile", default=None, help="smoke, laptop or gpu (default: $WORDLE_PROFILE or laptop)")
+    grpo.add_argument("--start", default="sft", choices=["sft", "base"], help="start from the SFT adapter (default) or the base model")
+    grpo.add_argument("--restart", action="store_true", help="ignore earlier checkpoints and start over")
+    grpo.set_defaults(func=_grpo)
 
     evaluate = commands.add_parser("evaluate", help="play full games and print the metrics")
     evaluate.add_argument("--profile", default=None, help="smoke, laptop or gpu (default: $WORDLE_PROFILE or laptop)")

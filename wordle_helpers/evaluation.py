@@ -265,3 +265,30 @@ def evaluate_states(player: Player, states: Sequence[Mapping[str, object]]) -> d
         result[reward.__name__] = float(np.mean(reward(prompts=None, completions=answers, **columns)))
     result["answers"] = answers
     return result
+
+
+def paired_comparison(before: Mapping[str, int], after: Mapping[str, int]) -> dict[str, float]:
+    """Compare two runs game by game on the secrets both played (``metrics["secrets"]`` of each).
+
+    Counts the secrets won by both, by only one, by neither, and gives the exact two-sided McNemar test's
+    p-value: under "no real difference", the games won by only one run are equally likely to be either's.
+    """
+    common = sorted(set(before) & set(after))
+    only_before = sum(before[s] > 0 and after[s] == 0 for s in common)
+    only_after = sum(after[s] > 0 and before[s] == 0 for s in common)
+    both = sum(before[s] > 0 and after[s] > 0 for s in common)
+    discordant = only_before + only_after
+    tail = sum(math.comb(discordant, k) for k in range(min(only_before, only_after) + 1))
+    p_value = min(1.0, 2 * tail / 2**discordant) if discordant else 1.0
+    n = len(common)
+    return {
+        "games": n,
+        "both_won": both,
+        "only_before": only_before,
+        "only_after": only_after,
+        "neither": n - both - only_before - only_after,
+        "win_rate_before": (both + only_before) / n if n else 0.0,
+        "win_rate_after": (both + only_after) / n if n else 0.0,
+        "difference": (only_after - only_before) / n if n else 0.0,
+        "p_value": p_value,
+    }

@@ -44,7 +44,7 @@ END_OF_TEXT, TURN_START, TURN_END = "<|endoftext|>", "<|im_start|>", "<|im_end|>
 FORMAT_TAGS = (THINK_OPEN, THINK_CLOSE, GUESS_OPEN, GUESS_CLOSE)
 # The course's answer format and chat markers: the tiny base model never sees these tokens.
 FORMAT_TOKENS = (TURN_START, TURN_END, *FORMAT_TAGS)
-BUILD_VERSION = 1
+BUILD_VERSION = 2
 
 CHAT_TEMPLATE = (
     "{%- for message in messages -%}"
@@ -66,20 +66,21 @@ class ModelUnavailableError(OSError):
 # ---------------------------------------------------------------------------------------------- text
 
 
-def _teacher_histories(games: int, seed: int) -> list[list[tuple[str, str]]]:
-    """Histories of teacher games on training secrets (never validation or test)."""
-    from wordle_helpers.datasets import _default_solver, _teacher_games
+def _teacher_games(games: int, seed: int) -> list[list]:
+    """Teacher games on training secrets (never validation or test), as lists of turns."""
+    from wordle_helpers.datasets import TeacherSettings, _default_solver, _teacher_games as play
     from wordle_helpers.words import load_answers, split_secrets
 
-    solver = _default_solver()
     train = split_secrets(load_answers()).train
-    return [[(t.guess, t.pattern) for t in turns] for _, turns in _teacher_games(train, games, seed, _teacher(), solver)]
+    return [turns for _, turns in play(train, games, seed, TeacherSettings(), _default_solver())]
 
 
-def _teacher():
-    from wordle_helpers.datasets import TeacherSettings
-
-    return TeacherSettings()
+def annotated_transcript(turns: list) -> str:
+    """A teacher game as plain text with notes after each guess (see ``prompts.game_transcript``)."""
+    history = [(t.guess, t.pattern) for t in turns]
+    # Answers left after guess k are the answers left before guess k+1; after the last guess, count again.
+    left = [t.words_left for t in turns[1:]] + [1]
+    return game_transcript(history, words_left=left)
 
 
 def word_list_lines(words: list[str], per_line: int = 12, seed: int = 0) -> list[str]:
@@ -90,11 +91,11 @@ def word_list_lines(words: list[str], per_line: int = 12, seed: int = 0) -> list
 
 
 def pretraining_texts(games: int, seed: int) -> list[str]:
-    """The base model's corpus: neutral game transcripts and word lists, no chat and no answer tags."""
+    """The base model's corpus: annotated game transcripts and word lists; no chat, no answer tags."""
     from wordle_helpers.words import load_allowed, load_answers
 
     answers = load_answers()
-    texts = [game_transcript(history) for history in _teacher_histories(games, seed)]
+    texts = [annotated_transcript(turns) for turns in _teacher_games(games, seed)]
     repeats = max(1, games // 2000)
     for r in range(repeats):
         texts += word_list_lines(answers, seed=seed + r)
@@ -105,7 +106,7 @@ def pretraining_texts(games: int, seed: int) -> list[str]:
 
 def tokenizer_texts(games: int, seed: int) -> list[str]:
     """Text the tokenizer is trained on: every kind of text the course shows a model."""
-    histories = _teacher_histories(games, seed + 1)
+    histories = [[(t.guess, t.pattern) for t in turns] for turns in _teacher_games(games, seed + 1)]
     texts = [SYSTEM_PROMPT] * 50 + pretraining_texts(games, seed + 1)
     for history in histories:
         for turn in range(len(history)):

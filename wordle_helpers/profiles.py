@@ -38,9 +38,9 @@ class ModelSettings:
     tokenizer_games: int = 3000
     pretrain_games: int = 20000
     pretrain_steps: int = 1000
-    pretrain_batch: int = 32
+    pretrain_batch: int = 20
     pretrain_lr: float = 3e-3
-    pretrain_max_length: int = 256
+    pretrain_max_length: int = 512
 
     @property
     def is_tiny(self) -> bool:
@@ -80,20 +80,27 @@ class SFTSettings:
 
 @dataclass(frozen=True)
 class GRPOSettings:
-    """Stage 2: TRL GRPOTrainer from the SFT checkpoint."""
+    """Stage 2: TRL GRPOTrainer from the SFT checkpoint.
+
+    ``batch_size`` counts completions per device step (``num_generations`` of them per prompt).
+    ``reward_constants`` overrides the reward constants by name, e.g. ``(("known_absent", -1.0),)``.
+    """
 
     epochs: float = 1.0
-    max_steps: int = -1
+    max_steps: int = 200
     learning_rate: float = 5e-5
-    batch_size: int = 8
+    batch_size: int = 32
     grad_accum: int = 1
     num_generations: int = 8
     max_completion_length: int = 96
     temperature: float = 1.0
-    beta: float = 0.04
-    reward_weights: tuple[float, ...] = (1.0, 1.0, 1.0)
+    beta: float = 0.0  # KL to the adapter-free base; the tiny base never saw the format, so none on CPU
+    reward_weights: tuple[float, ...] = (1.0, 1.0, 1.0)  # format, feedback, information gain
+    reward_constants: tuple[tuple[str, float | bool], ...] = ()
     logging_steps: int = 5
     save_steps: int = 50
+    use_vllm: bool = False  # gpu only: generate with vLLM (pip install vllm)
+    vllm_mode: str = "colocate"
 
 
 @dataclass(frozen=True)
@@ -131,7 +138,7 @@ SMOKE = Profile(
                   vocab_size=400, tokenizer_games=200, pretrain_games=300, pretrain_steps=8, pretrain_batch=8),
     data=replace(LAPTOP.data, sft_games=60, grpo_rows=40),
     sft=replace(LAPTOP.sft, max_steps=6, batch_size=8, lora_r=4, lora_alpha=8, logging_steps=2, save_steps=3),
-    grpo=replace(LAPTOP.grpo, max_steps=4, batch_size=4, num_generations=4, max_completion_length=24,
+    grpo=replace(LAPTOP.grpo, max_steps=4, batch_size=8, num_generations=4, max_completion_length=24,
                  logging_steps=1, save_steps=2),
     evaluation=EvalSettings(games=8, states=8, batch_size=8, max_new_tokens=24),
 )
@@ -144,8 +151,9 @@ GPU = Profile(
     sft=SFTSettings(epochs=10, max_steps=-1, learning_rate=2e-5, batch_size=4, lora_r=64, lora_alpha=128, lora_dropout=0.05,
                     train_embeddings=False, logging_steps=10, save_steps=500, gradient_checkpointing=True),
     # The reference plan: 3 epochs, lr 1e-6, batch 2, gradient accumulation 4; 8 generations, not its 2,
-    # which gave identical completions and no signal in most steps.
-    grpo=GRPOSettings(epochs=3, learning_rate=1e-6, batch_size=2, grad_accum=4, num_generations=8,
+    # which gave identical completions and no signal in most steps (TRL generates batch × accumulation = 8
+    # completions per round: one prompt's group).
+    grpo=GRPOSettings(epochs=3, max_steps=-1, learning_rate=1e-6, batch_size=2, grad_accum=4, num_generations=8,
                       max_completion_length=256, beta=0.04, save_steps=200),
     evaluation=EvalSettings(games=500, states=500, batch_size=64, max_new_tokens=256),
 )

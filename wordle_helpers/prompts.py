@@ -93,12 +93,22 @@ def build_messages(
     return messages
 
 
-def game_transcript(history: Sequence[tuple[str, str]], max_guesses: int = MAX_GUESSES) -> str:
+def game_transcript(
+    history: Sequence[tuple[str, str]], max_guesses: int = MAX_GUESSES, words_left: Sequence[int] | None = None
+) -> str:
     """A neutral plain-text record of a game, without any answer tags, for pretraining text (notebook 03).
 
+    With ``words_left`` (answers still possible after each guess), every guess is followed by plain notes
+    of what is known (``fixed:``, ``has:``, ``no:``, ``left:``), the way a player would annotate a game.
     It says how the game ended when it did: solved on guess N, or not solved in ``max_guesses``.
     """
-    lines = ["Wordle game."] + history_lines(history)
+    lines = ["Wordle game."]
+    for number, line in enumerate(history_lines(history), start=1):
+        lines.append(line)
+        solved = history[number - 1][1] == "✓" * 5
+        if words_left is not None and not solved and number < max_guesses:
+            left = words_left[number - 1]
+            lines += knowledge_lines(history[:number]) + [f"left: {left} word{'s' if left != 1 else ''}"]
     if history and history[-1][1] == "✓" * 5:
         lines.append(f"Solved in {len(history)}: {history[-1][0].upper()}.")
     elif len(history) >= max_guesses:

@@ -137,10 +137,15 @@ def train_sft(profile: Profile, resume: bool = True) -> Path:
 
     An interrupted run resumes from its last checkpoint; the loss log is kept in ``loss_log.json``.
     """
+    from wordle_helpers.modeling import build_tiny_base
+
+    out = checkpoint_dir(profile, "sft")
+    if profile.model.is_tiny:
+        build_tiny_base(profile)  # first, so that stale checkpoints are recognised against the current base
+    _forget_stale_checkpoints(profile, out)
     trainer, report = build_sft_trainer(profile)
     logger.info("sequence lengths: %s", report)
     print(f"sequence lengths: {report}")
-    out = checkpoint_dir(profile, "sft")
     has_checkpoint = any(out.glob("checkpoint-*"))
     trainer.train(resume_from_checkpoint=bool(resume and has_checkpoint))
     final = out / "final"
@@ -150,6 +155,26 @@ def train_sft(profile: Profile, resume: bool = True) -> Path:
     log = [entry for entry in trainer.state.log_history if "loss" in entry or "train_runtime" in entry]
     (out / "loss_log.json").write_text(json.dumps({"lengths": report, "log": log}, indent=1))
     return final
+
+
+def _forget_stale_checkpoints(profile: Profile, out: Path) -> None:
+    """Checkpoints belong to one base model and one set of settings; anything else is started afresh."""
+    import shutil
+    from dataclasses import asdict
+
+    from wordle_helpers.modeling import base_dir
+
+    marker = base_dir(profile) / "build.json"
+    base_key = json.loads(marker.read_text()).get("key") if marker.exists() else profile.model.name
+    run_key = json.dumps({"base": base_key, "sft": asdict(profile.sft), "data": asdict(profile.data)}, sort_keys=True)
+    run_file = out / "run.json"
+    leftovers = any(out.glob("checkpoint-*")) or (out / "final").exists()
+    if leftovers and (not run_file.exists() or run_file.read_text() != run_key):
+        logger.warning("settings or base model changed since the last SFT run in %s; starting afresh", out)
+        for old in [*out.glob("checkpoint-*"), out / "final"]:
+            shutil.rmtree(old, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    run_file.write_text(run_key)
 
 
 def loss_log(profile: Profile) -> dict[str, object]:

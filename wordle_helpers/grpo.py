@@ -1,0 +1,163 @@
+"""Stage 2, GRPO from the SFT checkpoint: TRL's GRPOTrainer with the course rewards (notebook 04).
+
+GRPO samples a *group* of answers for each game state, scores each with the rewards, and pushes the model
+toward the answers that scored above their group's mean. A group whose answers all score the same teaches
+nothing, which is why the number of generations matters and why starting from a model that already
+answers in the format (SFT) matters even more.
+
+Training continues the SFT LoRA adapter. TRL's KL reference for an adapter is the model with the adapter
+switched off, i.e. the base model; the tiny base has never seen the answer format, so the CPU profiles
+use ``beta = 0`` and rely on a low learning rate and the reward design instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from wordle_helpers.modeling import checkpoint_dir, load_base_model
+from wordle_helpers.profiles import Profile
+from wordle_helpers.prompts import build_messages
+from wordle_helpers.rewards import make_rewards, parse_history, with_constants
+
+logger = logging.getLogger(__name__)
+
+
+class MissingCheckpointError(FileNotFoundError):
+    """GRPO needs the SFT adapter, which has not been trained yet."""
+
+
+def group_advantages(rewards: list[float], scale: bool = True) -> list[float]:
+    """GRPO's advantages for one group: reward minus the group mean, divided by the group's standard
+    deviation when ``scale`` (all zeros when every answer scored the same) (notebook 04)."""
+    values = np.asarray(rewards, dtype=float)
+    centred = values - values.mean()
+    std = values.std(ddof=1) if len(values) > 1 else 0.0
+    if not scale:
+        return centred.tolist()
+    return (centred / (std + 1e-4)).tolist() if std > 0 else [0.0] * len(values)
+
+
+def render_prompt(messages: list[dict[str, str]], tokenizer) -> str:
+    """The chat prompt as text, ending in the assistant lead-in (GRPOTrainer would add a new turn to
+    conversational prompts, so the prompts are given to it already rendered)."""
+    return tokenizer.apply_chat_template(messages, tokenize=False, continue_final_message=True)
+
+
+def grpo_training_data(profile: Profile, tokenizer, split: str = "train"):
+    """GRPO rows for the profile: local states (default) or the hub's ``predibase/wordle-grpo``."""
+    from wordle_helpers.datasets import grpo_dataset, load_hub_grpo
+
+    if profile.data.use_hub:
+        return load_hub_grpo(word_list="project")
+    rows = grpo_dataset(split=split, rows=profile.data.grpo_rows, seed=profile.data.seed + 1)
+
+    def render(row: dict[str, object]) -> dict[str, object]:
+        return {"prompt": render_prompt(build_messages(parse_history(row["past_guess_history"])), tokenizer)}
+
+    return rows.map(render, desc="rendering prompts").select_columns(["prompt", "secret", "past_guess_history", "word_list"])
+
+
+def reward_functions(profile: Profile) -> list:
+    """The course rewards in the order of the profile's ``reward_weights``, bound to its constants."""
+    rewards = make_rewards(with_constants(**dict(profile.grpo.reward_constants)))
+    return [rewards["format_reward"], rewards["feedback_reward"], rewards["info_gain_reward"]]
+
+
+def grpo_config(profile: Profile, output_dir: Path, max_steps: int | None = None):
+    """TRL's ``GRPOConfig`` for the profile (CPU: ``use_cpu=True``, no bf16)."""
+    import torch
+    from trl import GRPOConfig
+
+    settings = profile.grpo
+    on_gpu = torch.cuda.is_available() and not profile.model.is_tiny
+    return GRPOConfig(
+        output_dir=str(output_dir),
+        num_train_epochs=settings.epochs,
+        max_steps=settings.max_steps if max_steps is None else max_steps,
+        per_device_train_batch_size=settings.batch_size,
+        gradient_accumulation_steps=settings.grad_accum,
+        learning_rate=settings.learning_rate,
+        lr_scheduler_type="constant_with_warmup",
+        warmup_steps=0.05,
+        num_generations=settings.num_generations,
+        max_completion_length=settings.max_completion_length,
+        temperature=settings.temperature,
+        beta=settings.beta,
+        reward_weights=list(settings.reward_weights),
+        use_cpu=not on_gpu,
+        bf16=on_gpu,
+        report_to="none",
+        logging_steps=settings.logging_steps,
+        save_strategy="steps",
+        save_steps=settings.save_steps,
+        save_total_limit=2,
+        seed=profile.data.seed,
+        data_seed=profile.data.seed,
+        dataloader_num_workers=0,
+        disable_tqdm=False,
+        use_vllm=settings.use_vllm,
+        vllm_mode=settings.vllm_mode,
+    )
+
+
+def _starting_model(profile: Profile, start: str):
+    """The model GRPO trains: the SFT adapter made trainable (``start="sft"``), or a fresh adapter on the
+    base model (``start="base"``, the lesson of notebook 04)."""
+    from peft import PeftModel
+
+    from wordle_helpers.sft import lora_config
+
+    adapter = checkpoint_dir(profile, "sft") / "final"
+    if start == "sft" and not (adapter / "adapter_config.json").exists():
+        raise MissingCheckpointError(
+            f"GRPO starts from the SFT checkpoint, and there is none at {adapter}. "
+            f"Make it first with: python -m wordle_helpers sft --profile {profile.name}"
+        )
+    model, tokenizer = load_base_model(profile)
+    if start == "sft":
+        return PeftModel.from_pretrained(model, str(adapter), is_trainable=True), tokenizer, None
+    return model, tokenizer, lora_config(profile)
+
+
+def build_grpo_trainer(profile: Profile, start: str = "sft", max_steps: int | None = None, dataset=None):
+    """A ``GRPOTrainer`` ready to train from ``start`` (``sft`` or ``base``)."""
+    from trl import GRPOTrainer
+
+    model, tokenizer, peft_config = _starting_model(profile, start)
+    stage = "grpo" if start == "sft" else "grpo-from-base"
+    dataset = dataset if dataset is not None else grpo_training_data(profile, tokenizer)
+    args = grpo_config(profile, checkpoint_dir(profile, stage), max_steps)
+    tokenizer.padding_side = "left"
+    return GRPOTrainer(model=model, reward_funcs=reward_functions(profile), args=args, train_dataset=dataset,
+                       processing_class=tokenizer, peft_config=peft_config)
+
+
+def train_grpo(profile: Profile, start: str = "sft", max_steps: int | None = None, resume: bool = True) -> Path:
+    """Run GRPO and save the adapter to ``outputs/<profile>/grpo/final`` (or ``grpo-from-base/final``).
+
+    Stops at once, naming the command to run, when the SFT checkpoint is missing. An interrupted run
+    resumes from its last checkpoint; the training log is kept in ``log.json`` for the notebook's plots.
+    """
+    trainer = build_grpo_trainer(profile, start, max_steps)
+    out = Path(trainer.args.output_dir)
+    has_checkpoint = any(out.glob("checkpoint-*"))
+    trainer.train(resume_from_checkpoint=bool(resume and has_checkpoint))
+    final = out / "final"
+    trainer.save_model(str(final))
+    trainer.processing_class.save_pretrained(str(final))
+    (final / "training_args.bin").unlink(missing_ok=True)
+    (out / "log.json").write_text(json.dumps(trainer.state.log_history, indent=1))
+    return final
+
+
+def training_log(profile: Profile, stage: str = "grpo") -> list[dict[str, float]]:
+    """The saved log of a GRPO run: per logging step, each reward's mean, total reward, equal-reward
+    fraction, completion length, learning rate (and KL when ``beta > 0``)."""
+    path = checkpoint_dir(profile, stage) / "log.json"
+    if not path.exists():
+        raise FileNotFoundError(f"no GRPO log at {path}; run: python -m wordle_helpers grpo --profile {profile.name}")
+    return json.loads(path.read_text())
