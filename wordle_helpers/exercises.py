@@ -93,3 +93,13 @@ def check_trained_token_count(answer: int, batch: dict, row: int = 0) -> bool:
         f"right: {expected} of {total} tokens are trained; the prompt's {total - expected} are masked with -100",
         f"not quite: count the labels that are not -100 (hint: (batch['labels'][0] != -100).sum())",
     )
+
+
+def check_advantages(answer: Sequence[float], rewards: Sequence[float]) -> bool:
+    """Notebook 04 exercise: GRPO advantages of one group, ``(r - mean) / std`` (sample standard deviation)."""
+    from wordle_helpers.grpo import group_advantages
+
+    expected = group_advantages(list(rewards))
+    ok = len(answer) == len(expected) and all(abs(float(a) - e) < 1e-2 for a, e in zip(answer, expected))
+    return _report(ok, "right: answers above the group mean get positive advantages, below it negative",
+                   f"expected {[round(e, 2) for e in expected]}, got {[round(float(a), 2) for a in answer]}")

@@ -128,3 +128,22 @@ def plot_rates(results: Mapping[str, Mapping[str, float]], keys: Sequence[str], 
     ax.set_title(title)
     ax.legend()
     return fig
+
+
+def plot_training_curves(logs: Mapping[str, Sequence[Mapping[str, float]]], keys: Sequence[str], title: str,
+                         ylabel: str = "value") -> plt.Figure:
+    """Lines of logged values against step: one line per (run, key) (notebook 04)."""
+    fig, (ax,) = new_figure()
+    for run, log in logs.items():
+        for key in keys:
+            points = [(entry["step"], entry[key]) for entry in log if key in entry and "step" in entry]
+            if points:
+                steps, values = zip(*points)
+                label = key.replace("rewards/", "").replace("/mean", "")
+                ax.plot(steps, values, marker=".", label=f"{run}: {label}" if len(logs) > 1 else label)
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wordle_helpers.modeling import checkpoint_dir, load_base_model
+from wordle_helpers.modeling import checkpoint_dir, common_training_args, load_base_model
 from wordle_helpers.profiles import Profile
 from wordle_helpers.prompts import build_messages
 from wordle_helpers.rewards import make_rewards, parse_history, with_constants
@@ -69,11 +69,9 @@ def reward_functions(profile: Profile) -> list:
 
 def grpo_config(profile: Profile, output_dir: Path, max_steps: int | None = None):
     """TRL's ``GRPOConfig`` for the profile (CPU: ``use_cpu=True``, no bf16)."""
-    import torch
     from trl import GRPOConfig
 
     settings = profile.grpo
-    on_gpu = torch.cuda.is_available() and not profile.model.is_tiny
     return GRPOConfig(
         output_dir=str(output_dir),
         num_train_epochs=settings.epochs,
@@ -88,17 +86,7 @@ def grpo_config(profile: Profile, output_dir: Path, max_steps: int | None = None
         temperature=settings.temperature,
         beta=settings.beta,
         reward_weights=list(settings.reward_weights),
-        use_cpu=not on_gpu,
-        bf16=on_gpu,
-        report_to="none",
-        logging_steps=settings.logging_steps,
-        save_strategy="steps",
-        save_steps=settings.save_steps,
-        save_total_limit=2,
-        seed=profile.data.seed,
-        data_seed=profile.data.seed,
-        dataloader_num_workers=0,
-        disable_tqdm=False,
+        **common_training_args(profile, settings.logging_steps, settings.save_steps),
         use_vllm=settings.use_vllm,
         vllm_mode=settings.vllm_mode,
     )

@@ -34,6 +34,7 @@ from wordle_helpers.prompts import (
     THINK_OPEN,
     answer_text,
     game_transcript,
+    reasoning_lines,
     think_text,
     user_turn,
 )
@@ -44,7 +45,7 @@ END_OF_TEXT, TURN_START, TURN_END = "<|endoftext|>", "<|im_start|>", "<|im_end|>
 FORMAT_TAGS = (THINK_OPEN, THINK_CLOSE, GUESS_OPEN, GUESS_CLOSE)
 # The course's answer format and chat markers: the tiny base model never sees these tokens.
 FORMAT_TOKENS = (TURN_START, TURN_END, *FORMAT_TAGS)
-BUILD_VERSION = 2
+BUILD_VERSION = 3
 
 CHAT_TEMPLATE = (
     "{%- for message in messages -%}"
@@ -76,11 +77,11 @@ def _teacher_games(games: int, seed: int) -> list[list]:
 
 
 def annotated_transcript(turns: list) -> str:
-    """A teacher game as plain text with notes after each guess (see ``prompts.game_transcript``)."""
+    """A teacher game as plain text, each guess preceded by the player's notes (what is known, how many
+    answers fit, why this guess): the reasoning of the SFT answers, without chat or answer tags."""
     history = [(t.guess, t.pattern) for t in turns]
-    # Answers left after guess k are the answers left before guess k+1; after the last guess, count again.
-    left = [t.words_left for t in turns[1:]] + [1]
-    return game_transcript(history, words_left=left)
+    notes = [reasoning_lines(history[:k], t.guess, t.words_left, t.fits) for k, t in enumerate(turns)]
+    return game_transcript(history, reasoning=notes)
 
 
 def word_list_lines(words: list[str], per_line: int = 12, seed: int = 0) -> list[str]:
@@ -160,6 +161,30 @@ def format_token_ids(tokenizer) -> list[int]:
     return [tokenizer.convert_tokens_to_ids(token) for token in FORMAT_TOKENS]
 
 
+# ---------------------------------------------------------------------------------------------- training
+
+
+def common_training_args(profile: Profile, logging_steps: int, save_steps: int | None) -> dict[str, object]:
+    """Trainer arguments every stage shares: device and precision, seeding, logging, checkpoints
+    (``save_steps=None`` saves none). On a CPU: ``use_cpu=True`` and no bf16."""
+    import torch
+
+    on_gpu = torch.cuda.is_available() and not profile.model.is_tiny
+    saving = {"save_strategy": "no"} if save_steps is None else {
+        "save_strategy": "steps", "save_steps": save_steps, "save_total_limit": 2}
+    return {
+        "use_cpu": not on_gpu,
+        "bf16": on_gpu,
+        "report_to": "none",
+        "logging_steps": logging_steps,
+        "seed": profile.data.seed,
+        "data_seed": profile.data.seed,
+        "dataloader_num_workers": 0,
+        "disable_tqdm": False,
+        **saving,
+    }
+
+
 # ---------------------------------------------------------------------------------------------- tiny base
 
 
@@ -220,15 +245,7 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
         weight_decay=0.01,
         max_length=settings.pretrain_max_length,
         eos_token=END_OF_TEXT,  # documents end with end-of-text; the chat's <|im_end|> stays unseen
-        use_cpu=True,
-        bf16=False,
-        report_to="none",
-        save_strategy="no",
-        logging_steps=max(1, settings.pretrain_steps // 20),
-        seed=seed,
-        data_seed=seed,
-        dataloader_num_workers=0,
-        disable_tqdm=False,
+        **common_training_args(profile, max(1, settings.pretrain_steps // 20), save_steps=None),
     )
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_dict({"text": texts}), processing_class=tokenizer)
     trainer.train()

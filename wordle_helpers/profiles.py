@@ -96,7 +96,8 @@ class GRPOSettings:
     temperature: float = 1.0
     beta: float = 0.0  # KL to the adapter-free base; the tiny base never saw the format, so none on CPU
     reward_weights: tuple[float, ...] = (1.0, 1.0, 1.0)  # format, feedback, information gain
-    reward_constants: tuple[tuple[str, float | bool], ...] = ()
+    # A guess that is not a real word earns nothing for "using" the hints (see notebook 02).
+    reward_constants: tuple[tuple[str, float | bool], ...] = (("feedback_needs_allowed_word", True),)
     logging_steps: int = 5
     save_steps: int = 50
     use_vllm: bool = False  # gpu only: generate with vLLM (pip install vllm)

@@ -93,22 +93,18 @@ def build_messages(
     return messages
 
 
-def game_transcript(
-    history: Sequence[tuple[str, str]], max_guesses: int = MAX_GUESSES, words_left: Sequence[int] | None = None
-) -> str:
+def game_transcript(history: Sequence[tuple[str, str]], max_guesses: int = MAX_GUESSES,
+                    reasoning: Sequence[Sequence[str]] | None = None) -> str:
     """A neutral plain-text record of a game, without any answer tags, for pretraining text (notebook 03).
 
-    With ``words_left`` (answers still possible after each guess), every guess is followed by plain notes
-    of what is known (``fixed:``, ``has:``, ``no:``, ``left:``), the way a player would annotate a game.
-    It says how the game ended when it did: solved on guess N, or not solved in ``max_guesses``.
+    With ``reasoning`` (lines per guess, see :func:`reasoning_lines`), each guess is preceded by the notes a
+    player would write before making it. It says how the game ended: solved on guess N, or not solved.
     """
     lines = ["Wordle game."]
-    for number, line in enumerate(history_lines(history), start=1):
+    for number, line in enumerate(history_lines(history)):
+        if reasoning is not None:
+            lines += list(reasoning[number])
         lines.append(line)
-        solved = history[number - 1][1] == "✓" * 5
-        if words_left is not None and not solved and number < max_guesses:
-            left = words_left[number - 1]
-            lines += knowledge_lines(history[:number]) + [f"left: {left} word{'s' if left != 1 else ''}"]
     if history and history[-1][1] == "✓" * 5:
         lines.append(f"Solved in {len(history)}: {history[-1][0].upper()}.")
     elif len(history) >= max_guesses:
@@ -143,11 +139,8 @@ def knowledge_lines(history: Sequence[tuple[str, str]]) -> list[str]:
     return lines
 
 
-def think_text(history: Sequence[tuple[str, str]], guess: str, words_left: int, guess_fits: bool) -> str:
-    """A short, true account of the game so far and why ``guess`` is played (notebook 01).
-
-    ``words_left`` is how many answers still fit; ``guess_fits`` whether ``guess`` is one of them.
-    """
+def reasoning_lines(history: Sequence[tuple[str, str]], guess: str, words_left: int, guess_fits: bool) -> list[str]:
+    """The reasoning before ``guess``: what is known, how many answers still fit, and why this guess."""
     word = guess.upper()
     lines = knowledge_lines(history)
     lines.append(f"left: {words_left} word{'s' if words_left != 1 else ''}")
@@ -159,8 +152,15 @@ def think_text(history: Sequence[tuple[str, str]], guess: str, words_left: int, 
         reason = f"{word} fits every hint."
     else:
         reason = f"{word} tests new letters to split the {words_left} words."
-    lines.append("why: " + reason)
-    return "\n".join(lines)
+    return lines + ["why: " + reason]
+
+
+def think_text(history: Sequence[tuple[str, str]], guess: str, words_left: int, guess_fits: bool) -> str:
+    """A short, true account of the game so far and why ``guess`` is played (notebook 01).
+
+    ``words_left`` is how many answers still fit; ``guess_fits`` whether ``guess`` is one of them.
+    """
+    return "\n".join(reasoning_lines(history, guess, words_left, guess_fits))
 
 
 def answer_text(think: str, guess: str) -> str:

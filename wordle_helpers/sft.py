@@ -11,7 +11,7 @@ import json
 import logging
 from pathlib import Path
 
-from wordle_helpers.modeling import checkpoint_dir, load_base_model
+from wordle_helpers.modeling import checkpoint_dir, common_training_args, load_base_model
 from wordle_helpers.profiles import Profile
 from wordle_helpers.prompts import ASSISTANT_PREFILL
 
@@ -84,11 +84,9 @@ def lora_config(profile: Profile):
 
 def sft_config(profile: Profile, max_length: int, output_dir: Path):
     """TRL's ``SFTConfig`` for the profile (CPU: ``use_cpu=True``, no bf16)."""
-    import torch
     from trl import SFTConfig
 
     settings = profile.sft
-    on_gpu = torch.cuda.is_available() and not profile.model.is_tiny
     return SFTConfig(
         output_dir=str(output_dir),
         num_train_epochs=settings.epochs,
@@ -101,17 +99,7 @@ def sft_config(profile: Profile, max_length: int, output_dir: Path):
         max_length=max_length,
         completion_only_loss=True,
         gradient_checkpointing=settings.gradient_checkpointing,
-        use_cpu=not on_gpu,
-        bf16=on_gpu,
-        report_to="none",
-        logging_steps=settings.logging_steps,
-        save_strategy="steps",
-        save_steps=settings.save_steps,
-        save_total_limit=2,
-        seed=profile.data.seed,
-        data_seed=profile.data.seed,
-        dataloader_num_workers=0,
-        disable_tqdm=False,
+        **common_training_args(profile, settings.logging_steps, settings.save_steps),
     )
 
 

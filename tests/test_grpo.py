@@ -1,0 +1,70 @@
+"""GRPO: the missing-checkpoint error, advantages, and what TRL passes to the reward functions."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import pytest
+
+from wordle_helpers.evaluation import paired_comparison
+from wordle_helpers.grpo import MissingCheckpointError, build_grpo_trainer, group_advantages, train_grpo
+from wordle_helpers.profiles import get_profile
+
+
+def test_missing_sft_checkpoint_stops_at_once_with_the_command(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import wordle_helpers.profiles as profiles
+
+    monkeypatch.setattr(profiles, "OUTPUT_DIR", tmp_path)
+    profile = dataclasses.replace(get_profile("smoke"), name="fresh")
+    start = time.perf_counter()
+    with pytest.raises(MissingCheckpointError, match="python -m wordle_helpers sft --profile fresh"):
+        train_grpo(profile)
+    assert time.perf_counter() - start < 5
+    assert not (tmp_path / "fresh" / "base").exists()  # stopped before building or loading anything
+
+
+def test_group_advantages() -> None:
+    advantages = group_advantages([1.0, 2.0, 3.0])
+    assert advantages[0] < 0 < advantages[2] and advantages[1] == pytest.approx(0.0)
+    assert group_advantages([0.5, 0.5, 0.5]) == [0.0, 0.0, 0.0]  # an equal-reward group teaches nothing
+
+
+def test_paired_comparison_counts_and_p_value() -> None:
+    before = {f"s{i}": 0 for i in range(20)}
+    after = {f"s{i}": (3 if i < 10 else 0) for i in range(20)}
+    result = paired_comparison(before, after)
+    assert (result["only_after"], result["only_before"], result["neither"]) == (10, 0, 10)
+    assert result["p_value"] == pytest.approx(2 / 2**10)
+    assert paired_comparison(after, after)["p_value"] == 1.0
+
+
+def test_reward_functions_receive_the_dataset_columns(smoke_base, tmp_path) -> None:
+    profile = get_profile("smoke")
+    from wordle_helpers.sft import train_sft
+
+    train_sft(profile)  # the smoke SFT adapter (seconds; reused when present)
+    trainer = build_grpo_trainer(profile, max_steps=1)
+    trainer.args.output_dir = str(tmp_path)
+    seen: list[dict] = []
+    originals = list(trainer.reward_funcs)
+
+    def recorder(function):
+        def record(prompts, completions, **kwargs):
+            seen.append({"prompts": prompts, "completions": completions, **kwargs})
+            return function(prompts=prompts, completions=completions, **kwargs)
+
+        record.__name__ = function.__name__
+        return record
+
+    trainer.reward_funcs = [recorder(f) for f in originals]
+    trainer.train()
+    assert len(seen) == len(originals)
+    call = seen[0]
+    rows = {row["prompt"]: row for row in trainer.train_dataset}
+    assert len(call["completions"]) == profile.grpo.batch_size
+    assert all(isinstance(c, str) for c in call["completions"])
+    for prompt, secret, history, words in zip(call["prompts"], call["secret"], call["past_guess_history"], call["word_list"]):
+        row = rows[prompt]
+        assert (secret, history, words) == (row["secret"], row["past_guess_history"], row["word_list"])
+        assert prompt.endswith("<think>")
