@@ -54,3 +54,13 @@ def test_collated_batch_masks_prompt_and_trains_every_answer_token(trainer_and_r
         assert end_of_turn in trained  # the end-of-turn token is trained, so the model learns to stop
         prompt = tokenizer.decode(ids[:first])
         assert prompt.endswith("<|im_start|>assistant\n") and "<|im_start|>system" in prompt
+
+
+def test_embedding_copy_learns_slower_than_the_adapter(trainer_and_report) -> None:
+    trainer, _ = trainer_and_report
+    settings = get_profile("smoke").sft
+    groups = trainer.optimizer.param_groups
+    assert [g["initial_lr"] if "initial_lr" in g else g["lr"] for g in groups] == [settings.learning_rate, settings.embedding_learning_rate]
+    names = {id(p): n for n, p in trainer.model.named_parameters()}
+    assert all("lora_" in names[id(p)] for p in groups[0]["params"])
+    assert all("modules_to_save" in names[id(p)] for p in groups[1]["params"])

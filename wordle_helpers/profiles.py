@@ -71,6 +71,9 @@ class SFTSettings:
     lora_dropout: float = 0.0
     target_modules: tuple[str, ...] = ALL_LINEAR
     train_embeddings: bool = True  # tiny model: train its embedding so unseen chat/answer tokens become usable
+    # The embedding is shared by every layer of the frozen base: moving it at the adapter's rate erases the
+    # base model's word knowledge, so it gets a much smaller rate of its own.
+    embedding_learning_rate: float = 1e-4
     warmup_fraction: float = 0.03
     scheduler: str = "cosine"
     logging_steps: int = 10
@@ -87,8 +90,8 @@ class GRPOSettings:
     """
 
     epochs: float = 1.0
-    max_steps: int = 200
-    learning_rate: float = 5e-5
+    max_steps: int = 150
+    learning_rate: float = 1e-4
     batch_size: int = 32
     grad_accum: int = 1
     num_generations: int = 8

@@ -115,9 +115,27 @@ def build_sft_trainer(profile: Profile, model=None, tokenizer=None, dataset=None
     report = length_report(lengths, max_length)
     args = sft_config(profile, max_length, checkpoint_dir(profile, "sft"))
     tokenizer.padding_side = "right"
+    model, optimizer = adapter_and_optimizer(profile, model)
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                         peft_config=lora_config(profile))
+                         optimizers=(optimizer, None))
     return trainer, report
+
+
+def adapter_and_optimizer(profile: Profile, model):
+    """The model with its LoRA adapter, and AdamW with two rates: the adapter's, and a much smaller one for
+    the trained embedding copy (tiny model), whose drift would otherwise erase what the base model knows."""
+    import torch
+    from peft import get_peft_model
+
+    settings = profile.sft
+    model = get_peft_model(model, lora_config(profile))
+    trainable = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+    embedding = [p for name, p in trainable if "modules_to_save" in name]
+    adapter = [p for name, p in trainable if "modules_to_save" not in name]
+    groups = [{"params": adapter, "lr": settings.learning_rate}]
+    if embedding:
+        groups.append({"params": embedding, "lr": settings.embedding_learning_rate})
+    return model, torch.optim.AdamW(groups, lr=settings.learning_rate, weight_decay=0.0)
 
 
 def train_sft(profile: Profile, resume: bool = True) -> Path:
