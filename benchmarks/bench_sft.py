@@ -60,7 +60,20 @@ def main() -> None:
                 f"{s['format_reward']:.2f} / {s['feedback_reward']:.2f} / {s['info_gain_reward']:.2f} | "
                 f"{g['win_rate']:.1%} ({low:.1%}–{high:.1%}) | {mean} | {g['consistent_rate']:.1%} |")
 
+    states_sft, games_sft = rows["sft"]["states"], rows["sft"]["games"]
+    checks = {
+        "build + SFT ≤ 30 min": (build["seconds"] + runtime) / 60 <= 30,
+        "strict format ≥ 98%": states_sft["format_rate"] >= 0.98,
+        "allowed ≥ 90%": states_sft["allowed_rate"] >= 0.90,
+        "consistent ≥ 65%": states_sft["consistent_rate"] >= 0.65,
+        "wins ≥ 25%": games_sft["win_rate"] >= 0.25,
+        "batched ≥ 5× faster": single_seconds / batched_seconds >= 5,
+    }
+    status = ("Met: " + ", ".join(k for k, ok in checks.items() if ok) + ". **Not met: "
+              + (", ".join(k for k, ok in checks.items() if not ok) or "none") + ".**")
     body = f"""
+{status}
+
 Profile `{profile.name}`: tiny Qwen2 model ({profile.model.hidden_size} hidden, {profile.model.layers} layers),
 LoRA r={profile.sft.lora_r}, {profile.sft.max_steps} SFT steps of batch {profile.sft.batch_size}.
 
