@@ -79,9 +79,19 @@ def test_gpu_model_offline_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:
     assert time.perf_counter() - start < 10
 
 
-def test_missing_adapter_names_the_command(smoke_base) -> None:
-    with pytest.raises(FileNotFoundError, match="python -m wordle_helpers grpo --profile smoke"):
-        load_model(get_profile("smoke"), "grpo")
+def test_missing_adapter_names_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    import wordle_helpers.profiles as profiles
+
+    monkeypatch.setattr(profiles, "OUTPUT_DIR", tmp_path)
+    fresh = dataclasses.replace(get_profile("smoke"), name="fresh")
+    for stage in ("sft", "grpo"):
+        with pytest.raises(FileNotFoundError, match=f"python -m wordle_helpers {stage} --profile fresh"):
+            load_model(fresh, stage)
+    with pytest.raises(FileNotFoundError, match="a LoRA adapter folder"):
+        load_model(fresh, str(tmp_path / "nowhere"))
+    assert not (tmp_path / "fresh").exists()  # nothing was built or loaded
 
 
 def test_smoke_base_model_is_qwen2_safetensors(smoke_base) -> None:

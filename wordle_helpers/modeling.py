@@ -45,7 +45,7 @@ END_OF_TEXT, TURN_START, TURN_END = "<|endoftext|>", "<|im_start|>", "<|im_end|>
 FORMAT_TAGS = (THINK_OPEN, THINK_CLOSE, GUESS_OPEN, GUESS_CLOSE)
 # The course's answer format and chat markers: the tiny base model never sees these tokens.
 FORMAT_TOKENS = (TURN_START, TURN_END, *FORMAT_TAGS)
-BUILD_VERSION = 3
+BUILD_VERSION = 4
 
 CHAT_TEMPLATE = (
     "{%- for message in messages -%}"
@@ -244,6 +244,10 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
         warmup_steps=0.05,
         weight_decay=0.01,
         max_length=settings.pretrain_max_length,
+        # Several games per window: the model learns to play the current game with other Wordle text in
+        # view, as it must later with the system prompt's worked example above the game.
+        packing=True,
+        packing_strategy="wrapped",
         eos_token=END_OF_TEXT,  # documents end with end-of-text; the chat's <|im_end|> stays unseen
         **common_training_args(profile, max(1, settings.pretrain_steps // 20), save_steps=None),
     )
@@ -327,13 +331,13 @@ def load_model(profile: Profile, which: str = "base", merge: bool = True):
     """
     from peft import PeftModel
 
-    model, tokenizer = load_base_model(profile)
     if which == "base":
-        return model, tokenizer
+        return load_base_model(profile)
     adapter = checkpoint_dir(profile, which) / "final" if which in ("sft", "grpo") else Path(which)
-    if not (adapter / "adapter_config.json").exists():
+    if not (adapter / "adapter_config.json").exists():  # checked first: fail before any loading
         command = f"python -m wordle_helpers {which} --profile {profile.name}" if which in ("sft", "grpo") else "a LoRA adapter folder"
         raise FileNotFoundError(f"no trained adapter at {adapter}; make one with: {command}")
+    model, tokenizer = load_base_model(profile)
     model = PeftModel.from_pretrained(model, str(adapter))
     if merge:
         model = model.merge_and_unload()
