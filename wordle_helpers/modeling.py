@@ -42,9 +42,8 @@ from wordle_helpers.prompts import (
 logger = logging.getLogger(__name__)
 
 END_OF_TEXT, TURN_START, TURN_END = "<|endoftext|>", "<|im_start|>", "<|im_end|>"
+# The answer tags, single tokens of the tiny tokenizer; the base model never sees them (nor the chat markers).
 FORMAT_TAGS = (THINK_OPEN, THINK_CLOSE, GUESS_OPEN, GUESS_CLOSE)
-# The course's answer format and chat markers: the tiny base model never sees these tokens.
-FORMAT_TOKENS = (TURN_START, TURN_END, *FORMAT_TAGS)
 BUILD_VERSION = 4
 
 CHAT_TEMPLATE = (
@@ -154,11 +153,6 @@ def train_tokenizer(texts: list[str], vocab_size: int):
     tokenizer.chat_template = CHAT_TEMPLATE
     tokenizer.model_max_length = 4096
     return tokenizer
-
-
-def format_token_ids(tokenizer) -> list[int]:
-    """Ids of the chat markers and answer tags (trained during SFT of the tiny model)."""
-    return [tokenizer.convert_tokens_to_ids(token) for token in FORMAT_TOKENS]
 
 
 # ---------------------------------------------------------------------------------------------- training
