@@ -10,10 +10,11 @@ import os
 from pathlib import Path
 import time
 
+from wordle_helpers.notebook import profile_name
+from wordle_helpers.profiles import OUTPUT_DIR
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
-OUTPUT_DIR = REPO_ROOT / "outputs"
-DEFAULT_PROFILE = "laptop"
 
 
 def course_notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:
@@ -50,7 +51,7 @@ def run_course(
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    profile = profile or os.environ.get("WORDLE_PROFILE") or DEFAULT_PROFILE
+    profile = profile or profile_name()
     kernel_env = {**os.environ, "WORDLE_PROFILE": profile}  # the notebooks read the profile from here
     summary: list[tuple[str, str]] = [("profile", profile)]
     start = time.perf_counter()

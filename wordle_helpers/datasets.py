@@ -26,6 +26,7 @@ import numpy as np
 from wordle_helpers.game import WordleInputError, normalize_word
 from wordle_helpers.hub import hub_reachable
 from wordle_helpers.patterns import SOLVED_CODE, code_to_pattern
+from wordle_helpers.profiles import OUTPUT_DIR
 from wordle_helpers.prompts import answer_text, build_messages, think_text
 from wordle_helpers.rewards import HistoryFormatError, history_cell, parse_history
 from wordle_helpers.solver import EntropySolver
@@ -35,7 +36,6 @@ logger = logging.getLogger(__name__)
 
 HUB_GRPO = "predibase/wordle-grpo"
 HUB_SFT = "predibase/wordle-sft"
-OUTPUT_DIR = Path(__file__).resolve().parents[1] / "outputs"
 GRPO_COLUMNS = ("prompt", "secret", "past_guess_history", "word_list")
 SFT_COLUMNS = ("prompt", "completion")
 _LOCAL_SUFFIXES = {".csv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}

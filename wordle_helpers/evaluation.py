@@ -246,13 +246,11 @@ def evaluate_games(player: Player, secrets: Sequence[str], allowed: Sequence[str
 
 def evaluate_states(player: Player, states: Sequence[Mapping[str, object]]) -> dict[str, float]:
     """One answer per GRPO-style state: strict format, allowed and consistent rates, and each reward's mean."""
-    from wordle_helpers.rewards import COURSE_REWARDS, parse_history
+    from wordle_helpers.rewards import COURSE_REWARDS, allowed_words, parse_history
 
     histories = [parse_history(s["past_guess_history"]) for s in states]
     answers = player.answer([GameState(tuple(h), MAX_GUESSES - len(h)) for h in histories])
     columns = {"past_guess_history": [s["past_guess_history"] for s in states], "word_list": [s.get("word_list") for s in states]}
-    from wordle_helpers.rewards import allowed_words
-
     allowed = allowed_words(None)
     parsed = [parse_answer(a, allowed) for a in answers]
     result = {

@@ -90,12 +90,15 @@ def word_list_lines(words: list[str], per_line: int = 12, seed: int = 0) -> list
     return ["Words: " + " ".join(shuffled[i : i + per_line]) for i in range(0, len(shuffled), per_line)]
 
 
-def pretraining_texts(games: int, seed: int) -> list[str]:
-    """The base model's corpus: annotated game transcripts and word lists; no chat, no answer tags."""
+def pretraining_texts(games: int, seed: int, played: list[list] | None = None) -> list[str]:
+    """The base model's corpus: annotated game transcripts and word lists; no chat, no answer tags.
+
+    ``played`` reuses teacher games already played with the same ``games`` and ``seed``.
+    """
     from wordle_helpers.words import load_allowed, load_answers
 
     answers = load_answers()
-    texts = [annotated_transcript(turns) for turns in _teacher_games(games, seed)]
+    texts = [annotated_transcript(turns) for turns in (played or _teacher_games(games, seed))]
     repeats = max(1, games // 2000)
     for r in range(repeats):
         texts += word_list_lines(answers, seed=seed + r)
@@ -106,8 +109,9 @@ def pretraining_texts(games: int, seed: int) -> list[str]:
 
 def tokenizer_texts(games: int, seed: int) -> list[str]:
     """Text the tokenizer is trained on: every kind of text the course shows a model."""
-    histories = [[(t.guess, t.pattern) for t in turns] for turns in _teacher_games(games, seed + 1)]
-    texts = [SYSTEM_PROMPT] * 50 + pretraining_texts(games, seed + 1)
+    played = _teacher_games(games, seed + 1)
+    histories = [[(t.guess, t.pattern) for t in turns] for turns in played]
+    texts = [SYSTEM_PROMPT] * 50 + pretraining_texts(games, seed + 1, played)
     for history in histories:
         for turn in range(len(history)):
             texts.append(user_turn(history[:turn]))

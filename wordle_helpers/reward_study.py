@@ -12,7 +12,7 @@ import numpy as np
 
 from wordle_helpers.game import Knowledge
 from wordle_helpers.prompts import answer_text
-from wordle_helpers.rewards import COURSE_REWARDS, history_cell, parse_history
+from wordle_helpers.rewards import COURSE_REWARDS, parse_history
 from wordle_helpers.solver import EntropySolver
 
 Player = Callable[[list[tuple[str, str]]], str]
@@ -91,4 +91,4 @@ def summarise(table: Mapping[str, Mapping[str, Sequence[float]]]) -> list[dict[s
     ]
 
 
-__all__ = ["course_players", "feedback_hack", "history_cell", "score_players", "summarise"]
+__all__ = ["course_players", "feedback_hack", "score_players", "summarise"]
