@@ -11,11 +11,12 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | cksum | cut -d
 export OMP_NUM_THREADS ?= $(shell nproc 2>/dev/null || echo 2)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install course test test-fast bench data solve clean help
+.PHONY: install course test test-fast bench data solve play browser clean help
 
 help:
 	@echo "make course   set up .venv and run the course (PROFILE=$(PROFILE))"
 	@echo "make test     set up .venv and run the whole test suite"
+	@echo "make play     serve the Wordle board (notebook 06) on http://127.0.0.1:8866"
 	@echo "make bench    run the benchmarks and rewrite benchmarks/RESULTS.md"
 	@echo "make data     rebuild data/answers.txt and data/allowed.txt (dev-time; needs apt-get)"
 
@@ -34,9 +35,20 @@ $(STAMP):
 course: install
 	WORDLE_PROFILE=$(PROFILE) $(PY) -m wordle_helpers course --profile $(PROFILE)
 
-# The suite runs every notebook on the quick smoke profile.
-test: install
+# The suite runs every notebook on the quick smoke profile, and the board in a real browser.
+test: install browser
 	WORDLE_PROFILE=smoke $(PY) -m pytest
+
+# Debian's chromium for the board's browser test (Playwright drives it; no browser download).
+browser:
+	@command -v chromium >/dev/null || { \
+	  command -v apt-get >/dev/null || { echo "error: the browser test needs Debian's chromium; install it or use a Debian/Ubuntu machine"; exit 1; }; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; }; }
+
+play: install
+	@echo "The Wordle board: open http://127.0.0.1:8866 in a browser (Ctrl-C stops it)."
+	WORDLE_PROFILE=$(PROFILE) $(VENV)/bin/voila notebooks/06_play_wordle.ipynb --no-browser --Voila.ip=127.0.0.1 --port=8866
 
 bench: install
 	$(PY) benchmarks/run_all.py

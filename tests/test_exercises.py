@@ -29,3 +29,15 @@ def test_check_consistency_reward() -> None:
 
     assert not check_consistency_reward(always_one)
     assert not check_consistency_reward(raises)
+
+
+def test_check_keyboard() -> None:
+    from wordle_helpers.board import letter_states
+    from wordle_helpers.exercises import EXERCISE_06_HISTORY, check_keyboard
+
+    reference = letter_states(EXERCISE_06_HISTORY)
+    assert reference["S"] == "✓" and reference["T"] == "-" and reference["A"] == "x"
+    assert check_keyboard(reference)
+    assert check_keyboard({k.lower(): v for k, v in reference.items()})
+    assert not check_keyboard({**reference, "S": "-"})  # the later yellow must not hide the earlier green
+    assert not check_keyboard({k: v for k, v in reference.items() if k != "K"})

@@ -103,3 +103,19 @@ def check_advantages(answer: Sequence[float], rewards: Sequence[float]) -> bool:
     ok = len(answer) == len(expected) and all(abs(float(a) - e) < 1e-2 for a, e in zip(answer, expected))
     return _report(ok, "right: answers above the group mean get positive advantages, below it negative",
                    f"expected {[round(e, 2) for e in expected]}, got {[round(float(a), 2) for a in answer]}")
+
+
+# Notebook 06: the keyboard's colours after two guesses.
+EXERCISE_06_HISTORY = [("arose", feedback("arose", "frost")), ("stink", feedback("stink", "frost"))]
+
+
+def check_keyboard(answer: dict[str, str]) -> bool:
+    """Notebook 06 exercise: the symbol each guessed letter's key shows after ``EXERCISE_06_HISTORY``
+    (``✓`` beats ``-`` beats ``x``: a key shows the best thing known about its letter)."""
+    from wordle_helpers.board import letter_states
+
+    expected = letter_states(EXERCISE_06_HISTORY)
+    given = {str(k).upper(): v for k, v in dict(answer).items()}
+    wrong = sorted(k for k in expected.keys() | given.keys() if expected.get(k) != given.get(k))
+    return _report(not wrong, "right: each key keeps the best colour its letter has earned",
+                   f"these keys are wrong or missing: {', '.join(wrong)}")

@@ -37,6 +37,10 @@ class InvalidWordError(WordleInputError):
     """A guess or secret that is not five letters a-z, or not an allowed word."""
 
 
+class RepeatedGuessError(InvalidWordError):
+    """A word already guessed in this game, where the game refuses repeats (the board does)."""
+
+
 class GameOverError(WordleInputError):
     """A guess made after the game has ended."""
 
@@ -248,6 +252,9 @@ class WordleGame:
     hard_mode: bool = False
     max_guesses: int = MAX_GUESSES
     history: list[tuple[str, str]] = field(default_factory=list)
+    # Turns used up without a guess (an answer that could not be played, as in evaluation).
+    lost_turns: int = 0
+    refuse_repeats: bool = False
 
     def __post_init__(self) -> None:
         self.secret = normalize_word(self.secret, "secret")
@@ -272,12 +279,16 @@ class WordleGame:
         return any(pattern == CORRECT * WORD_LENGTH for _, pattern in self.history)
 
     @property
+    def turns_used(self) -> int:
+        return len(self.history) + self.lost_turns
+
+    @property
     def is_over(self) -> bool:
-        return self.is_won or len(self.history) >= self.max_guesses
+        return self.is_won or self.turns_used >= self.max_guesses
 
     @property
     def guesses_left(self) -> int:
-        return 0 if self.is_over else self.max_guesses - len(self.history)
+        return 0 if self.is_over else self.max_guesses - self.turns_used
 
     @property
     def knowledge(self) -> Knowledge:
@@ -285,12 +296,12 @@ class WordleGame:
 
     def check_guess(self, word: object) -> str:
         """Validate a guess without playing it; return it lower-cased or raise a :class:`WordleInputError`."""
-        if self.is_over:
-            outcome = f"won in {len(self.history)}" if self.is_won else f"lost after {len(self.history)} guesses"
-            raise GameOverError(f"the game is over ({outcome}); start a new game to keep playing")
+        self._refuse_if_over()
         guess = normalize_word(word, "guess")
         if self.allowed is not None and guess not in self.allowed:
             raise InvalidWordError(f"{guess.upper()!r} is not in the allowed word list; try another word")
+        if self.refuse_repeats and guess in self.guesses:
+            raise RepeatedGuessError(f"{guess.upper()} was already guessed in this game; try a new word")
         if self.hard_mode:
             broken = self.knowledge.hard_mode_violation(guess)
             if broken:
@@ -303,6 +314,16 @@ class WordleGame:
         pattern = feedback(guess, self.secret)
         self.history.append((guess, pattern))
         return pattern
+
+    def lose_turn(self) -> None:
+        """Use up a turn without a guess (an unplayable answer, notebook 06); raises once the game is over."""
+        self._refuse_if_over()
+        self.lost_turns += 1
+
+    def _refuse_if_over(self) -> None:
+        if self.is_over:
+            outcome = f"won in {self.turns_used}" if self.is_won else f"lost after {self.turns_used} turns"
+            raise GameOverError(f"the game is over ({outcome}); start a new game to keep playing")
 
     def consistent(self, words: Sequence[str]) -> list[str]:
         """The words of ``words`` that still fit this game's history."""
