@@ -17,7 +17,7 @@ from wordle_helpers.modeling import (
     train_tokenizer,
 )
 from wordle_helpers.profiles import get_profile
-from wordle_helpers.prompts import answer_text, build_messages, game_transcript, think_text
+from wordle_helpers.prompts import answer_text, build_messages, game_transcript, knowledge_lines, think_text
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +100,34 @@ def test_smoke_base_model_is_qwen2_safetensors(smoke_base) -> None:
     folder = get_profile("smoke").output_dir / "base"
     assert (folder / "model.safetensors").exists() and not list(folder.glob("*.bin"))
     assert tokenizer.padding_side == "left"
+
+
+def test_tiny_chat_template_replaces_the_system_prompt_with_one_line(tokenizer) -> None:
+    from wordle_helpers.modeling import TINY_SYSTEM_TURN
+    from wordle_helpers.prompts import SYSTEM_PROMPT
+
+    history = [("crane", "x✓-xx")]
+    text = tokenizer.apply_chat_template(build_messages(history), tokenize=False, continue_final_message=True)
+    assert text.startswith(f"<|im_start|>system\n{TINY_SYSTEM_TURN}<|im_end|>\n<|im_start|>user\n")
+    assert SYSTEM_PROMPT.splitlines()[0] not in text and "Guess 1: CRANE -> Feedback: C(x) R(✓) A(-)" in text
+    custom = [{"role": "system", "content": "anything else"}, *build_messages(history)[1:]]
+    assert tokenizer.apply_chat_template(custom, tokenize=False, continue_final_message=True) == text
+
+
+def test_hint_drills_list_only_answers_that_fit_every_hint(answers: list[str]) -> None:
+    from wordle_helpers.game import Knowledge
+    from wordle_helpers.modeling import _teacher_games, fitting_word_texts
+
+    played = _teacher_games(40, seed=3)
+    drills = fitting_word_texts(played, seed=3)
+    assert 30 <= len(drills) <= 40  # one per game that was not won at once
+    for drill in drills:
+        lines = drill.splitlines()
+        assert lines[0] == "Hints:" and lines[-1].startswith("Words that fit every hint: ")
+        words = lines[-1].split(": ", 1)[1].split()
+        assert 1 <= len(words) <= 12 and all(w.lower() in answers for w in words)
+        notes = lines[1:-1]
+        states = [[(t.guess, t.pattern) for t in game][:k] for game in played for k in range(1, len(game) + 1)]
+        matching = [Knowledge.from_history(h) for h in states if knowledge_lines(h) == notes]
+        assert matching, f"no game state has the notes {notes}"
+        assert any(all(known.fits(w.lower()) for w in words) for known in matching)

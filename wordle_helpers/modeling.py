@@ -34,6 +34,7 @@ from wordle_helpers.prompts import (
     THINK_OPEN,
     answer_text,
     game_transcript,
+    knowledge_lines,
     reasoning_lines,
     think_text,
     user_turn,
@@ -44,12 +45,20 @@ logger = logging.getLogger(__name__)
 END_OF_TEXT, TURN_START, TURN_END = "<|endoftext|>", "<|im_start|>", "<|im_end|>"
 # The answer tags, single tokens of the tiny tokenizer; the base model never sees them (nor the chat markers).
 FORMAT_TAGS = (THINK_OPEN, THINK_CLOSE, GUESS_OPEN, GUESS_CLOSE)
-BUILD_VERSION = 4
+BUILD_VERSION = 5
+
+# The tiny model's system turn is always this line, whatever the system message says: a model of a million
+# parameters cannot read the rules (it learns them from examples), and the course's 300-token system prompt
+# would take three quarters of every training example and of every prompt it reads. The hub model's own
+# chat template shows the full system prompt.
+TINY_SYSTEM_TURN = "Play Wordle."
 
 CHAT_TEMPLATE = (
     "{%- for message in messages -%}"
     "{{- '<|im_start|>' + message['role'] + '\\n' -}}"
-    "{%- if message['role'] == 'assistant' -%}"
+    "{%- if message['role'] == 'system' -%}"
+    "{{- '" + TINY_SYSTEM_TURN + "<|im_end|>' + '\\n' -}}"
+    "{%- elif message['role'] == 'assistant' -%}"
     "{% generation %}{{- message['content'] + '<|im_end|>' -}}{% endgeneration %}{{- '\\n' -}}"
     "{%- else -%}"
     "{{- message['content'] + '<|im_end|>' + '\\n' -}}"
@@ -90,15 +99,42 @@ def word_list_lines(words: list[str], per_line: int = 12, seed: int = 0) -> list
     return ["Words: " + " ".join(shuffled[i : i + per_line]) for i in range(0, len(shuffled), per_line)]
 
 
+def fitting_word_texts(played: list[list], seed: int, per_text: int = 12) -> list[str]:
+    """One hint drill per game: the hints after a random turn, then answers that fit them all.
+
+    ``Hints:`` / ``fixed: _ A _ O R`` / ``no: E G L`` / ``Words that fit every hint: MAJOR RAZOR …`` —
+    many (hints → fitting word) pairs for few tokens, so the tiny model learns its vocabulary under
+    constraints, the skill a guess needs and a game shows only once per turn.
+    """
+    from wordle_helpers.datasets import _default_solver
+
+    solver = _default_solver()
+    rng = np.random.default_rng(seed)
+    texts = []
+    for turns in played:
+        history = [(t.guess, t.pattern) for t in turns]
+        if history[-1][1] == "✓" * 5:
+            history = history[:-1]
+        if not history:
+            continue
+        known = history[: int(rng.integers(1, len(history) + 1))]
+        fitting = solver.candidate_indices(known)
+        chosen = rng.permutation(fitting)[:per_text]
+        words = " ".join(solver.answers[i].upper() for i in chosen)
+        texts.append("\n".join(["Hints:", *knowledge_lines(known), f"Words that fit every hint: {words}"]))
+    return texts
+
+
 def pretraining_texts(games: int, seed: int, played: list[list] | None = None) -> list[str]:
-    """The base model's corpus: annotated game transcripts and word lists; no chat, no answer tags.
+    """The base model's corpus: annotated game transcripts, hint drills and word lists; no chat, no tags.
 
     ``played`` reuses teacher games already played with the same ``games`` and ``seed``.
     """
     from wordle_helpers.words import load_allowed, load_answers
 
     answers = load_answers()
-    texts = [annotated_transcript(turns) for turns in (played or _teacher_games(games, seed))]
+    played = played or _teacher_games(games, seed)
+    texts = [annotated_transcript(turns) for turns in played] + fitting_word_texts(played, seed)
     repeats = max(1, games // 2000)
     for r in range(repeats):
         texts += word_list_lines(answers, seed=seed + r)
@@ -162,9 +198,11 @@ def train_tokenizer(texts: list[str], vocab_size: int):
 # ---------------------------------------------------------------------------------------------- training
 
 
-def common_training_args(profile: Profile, logging_steps: int, save_steps: int | None) -> dict[str, object]:
+def common_training_args(profile: Profile, logging_steps: int, save_steps: int | None,
+                         checkpointing: bool = False) -> dict[str, object]:
     """Trainer arguments every stage shares: device and precision, seeding, logging, checkpoints
-    (``save_steps=None`` saves none). On a CPU: ``use_cpu=True`` and no bf16."""
+    (``save_steps=None`` saves none), activation checkpointing (TRL turns it on unless told; it only pays
+    where memory is short). On a CPU: ``use_cpu=True`` and no bf16."""
     import torch
 
     on_gpu = torch.cuda.is_available() and not profile.model.is_tiny
@@ -179,8 +217,41 @@ def common_training_args(profile: Profile, logging_steps: int, save_steps: int |
         "data_seed": profile.data.seed,
         "dataloader_num_workers": 0,
         "disable_tqdm": False,
+        "activation_checkpointing": checkpointing,
         **saving,
     }
+
+
+def main_process_first():
+    """A context in which, under ``accelerate launch``, rank 0 goes first (builds the tiny base, caches data,
+    clears stale checkpoints) and the other ranks wait and then reuse its results; a no-op in one process."""
+    from accelerate import PartialState
+
+    return PartialState().main_process_first()
+
+
+def finish_run(trainer, out: Path, log_name: str, log: object) -> Path:
+    """Save the adapter to ``out/final`` (safetensors only) and the training log, once, from rank 0; every
+    rank records what it trained in ``out/ranks/rank-N.json`` (steps and a checksum of its trainable
+    weights, equal on every rank when data-parallel training kept them in sync)."""
+    import torch
+
+    final = out / "final"
+    trainer.save_model(str(final))  # every rank calls it; the trainer writes from the main process only
+    state = trainer.accelerator.state
+    checksum = sum(float(p.detach().double().sum()) for p in trainer.model.parameters() if p.requires_grad)
+    ranks = out / "ranks"
+    if trainer.is_world_process_zero():
+        shutil.rmtree(ranks, ignore_errors=True)
+        trainer.processing_class.save_pretrained(str(final))
+        (final / "training_args.bin").unlink(missing_ok=True)  # a pickle; the adapter itself is safetensors
+        (out / log_name).write_text(json.dumps(log, indent=1))
+    trainer.accelerator.wait_for_everyone()
+    ranks.mkdir(parents=True, exist_ok=True)
+    (ranks / f"rank-{state.process_index}.json").write_text(json.dumps({
+        "rank": state.process_index, "world_size": state.num_processes, "steps": trainer.state.global_step,
+        "trainable_checksum": checksum, "threads": torch.get_num_threads()}))
+    return final
 
 
 # ---------------------------------------------------------------------------------------------- tiny base
@@ -323,7 +394,8 @@ def checkpoint_dir(profile: Profile, stage: str) -> Path:
 
 
 def load_model(profile: Profile, which: str = "base", merge: bool = True):
-    """``(model, tokenizer)`` for ``which``: ``base``, ``sft``, ``grpo`` or a folder holding a LoRA adapter.
+    """``(model, tokenizer)`` for ``which``: ``base``, ``sft``, ``grpo``, ``grpo-from-base`` or a folder
+    holding a LoRA adapter.
 
     A missing adapter raises ``FileNotFoundError`` naming the command that makes it.
     """
@@ -331,9 +403,10 @@ def load_model(profile: Profile, which: str = "base", merge: bool = True):
 
     if which == "base":
         return load_base_model(profile)
-    adapter = checkpoint_dir(profile, which) / "final" if which in ("sft", "grpo") else Path(which)
+    commands = {"sft": "sft", "grpo": "grpo", "grpo-from-base": "grpo --start base"}
+    adapter = checkpoint_dir(profile, which) / "final" if which in commands else Path(which)
     if not (adapter / "adapter_config.json").exists():  # checked first: fail before any loading
-        command = f"python -m wordle_helpers {which} --profile {profile.name}" if which in ("sft", "grpo") else "a LoRA adapter folder"
+        command = f"python -m wordle_helpers {commands[which]} --profile {profile.name}" if which in commands else "a LoRA adapter folder"
         raise FileNotFoundError(f"no trained adapter at {adapter}; make one with: {command}")
     model, tokenizer = load_base_model(profile)
     model = PeftModel.from_pretrained(model, str(adapter))

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from wordle_helpers.notebook import DEFAULT_PROFILE
 
-OUTPUT_DIR = Path(__file__).resolve().parents[1] / "outputs"
+# Run artefacts (models, checkpoints, caches); WORDLE_OUTPUT_DIR moves them (the tests use it to keep runs apart).
+OUTPUT_DIR = Path(os.environ.get("WORDLE_OUTPUT_DIR") or Path(__file__).resolve().parents[1] / "outputs")
 ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 
@@ -62,7 +63,7 @@ class SFTSettings:
     """Stage 1: TRL SFTTrainer with a PEFT LoRA adapter."""
 
     epochs: float = 1.0
-    max_steps: int = 800  # > 0 overrides epochs
+    max_steps: int = 2400  # > 0 overrides epochs
     learning_rate: float = 2e-3
     batch_size: int = 16
     grad_accum: int = 1
@@ -103,6 +104,7 @@ class GRPOSettings:
     reward_constants: tuple[tuple[str, float | bool], ...] = (("feedback_needs_allowed_word", True),)
     logging_steps: int = 5
     save_steps: int = 50
+    gradient_checkpointing: bool = False
     use_vllm: bool = False  # gpu only: generate with vLLM (pip install vllm)
     vllm_mode: str = "colocate"
 
@@ -158,7 +160,7 @@ GPU = Profile(
     # which gave identical completions and no signal in most steps (TRL generates batch × accumulation = 8
     # completions per round: one prompt's group).
     grpo=GRPOSettings(epochs=3, max_steps=-1, learning_rate=1e-6, batch_size=2, grad_accum=4, num_generations=8,
-                      max_completion_length=256, beta=0.04, save_steps=200),
+                      max_completion_length=256, beta=0.04, save_steps=200, gradient_checkpointing=True),
     evaluation=EvalSettings(games=500, states=500, batch_size=64, max_new_tokens=256),
 )
 
