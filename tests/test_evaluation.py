@@ -87,3 +87,41 @@ def test_state_evaluation(solver) -> None:
     assert 0 < result["info_gain_reward"] <= 1
     garbage = evaluate_states(ScriptedPlayer(lambda s: "???"), states)
     assert garbage["format_rate"] == 0.0 and garbage["format_reward"] == 0.0
+
+
+def test_turn_rewards_score_each_answer_against_its_own_history(allowed: list[str]) -> None:
+    import json
+
+    from wordle_helpers.evaluation import record_dict, turn_reward_means
+
+    script = {0: "<think>open</think>\n<guess>CRANE</guess>", 1: "garbled", 2: "<think>x</think>\n<guess>FROST</guess>"}
+    records = play_games(ScriptedPlayer(lambda state: script[6 - state.guesses_left]), ["frost"], allowed)
+    means = turn_reward_means(records)
+    assert means["format_reward"] == pytest.approx((1.0 + 0.0 + 1.0) / 3)
+    # FROST after CRANE (R green): R kept in place +0.2, four untested letters +0.05 each = 0.4.
+    # CRANE with no history scores 0.1; the garbled answer 0.0.
+    assert means["feedback_reward"] == pytest.approx((0.1 + 0.0 + 0.4) / 3)
+    assert json.loads(json.dumps(record_dict(records[0])))["turns"][1]["word"] is None
+
+
+def test_compare_players_pairs_and_reports_missing_models(allowed: list[str], answers: list[str]) -> None:
+    from dataclasses import replace
+
+    from wordle_helpers.evaluation import compare_players, metrics_table
+    from wordle_helpers.figures import plot_boards, plot_guess_histograms, plot_win_rates
+    from wordle_helpers.profiles import get_profile
+
+    profile = replace(get_profile("smoke"), name="nocheckpoint")
+    secrets = ["frost", "crane", "plant", "ghost"]
+    report = compare_players(profile, ["random", "solver", "grpo"], secrets, answers, allowed, progress=False)
+    assert set(report["players"]) == {"random", "solver"}
+    assert "wordle_helpers grpo --profile nocheckpoint" in report["missing"]["grpo"]
+    solver = report["players"]["solver"]
+    assert solver["win_rate"] == 1.0 and solver["consistent_rate"] > 0.5 and set(solver["secrets"]) == set(secrets)
+    assert report["games"]["solver"][0]["secret"] == "frost" and report["games"]["solver"][0]["won"]
+    assert "paired_sft_grpo" not in report
+    table = metrics_table(report["players"])
+    assert table.splitlines()[2].startswith("random") and "100.0%" in table.splitlines()[3]
+    boards = plot_boards({"solver": report["games"]["solver"][0]})
+    assert len(boards.axes[0].patches) == 30
+    assert plot_win_rates(report["players"]).axes and plot_guess_histograms(report["players"]).axes

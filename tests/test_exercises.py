@@ -41,3 +41,14 @@ def test_check_keyboard() -> None:
     assert check_keyboard({k.lower(): v for k, v in reference.items()})
     assert not check_keyboard({**reference, "S": "-"})  # the later yellow must not hide the earlier green
     assert not check_keyboard({k: v for k, v in reference.items() if k != "K"})
+
+
+def test_check_paired_p_value() -> None:
+    from math import comb
+
+    from wordle_helpers.exercises import check_paired_p_value
+
+    reference = 2 * sum(comb(14, k) for k in range(4)) / 2**14  # 3 won only before, 11 only after
+    assert check_paired_p_value(reference, 3, 11)
+    assert not check_paired_p_value(reference / 2, 3, 11)  # one-sided is not the answer
+    assert check_paired_p_value(1.0, 5, 5)

@@ -68,3 +68,26 @@ def test_reward_functions_receive_the_dataset_columns(smoke_base, tmp_path) -> N
         row = rows[prompt]
         assert (secret, history, words) == (row["secret"], row["past_guess_history"], row["word_list"])
         assert prompt.endswith("<think>")
+
+
+def test_vllm_is_optional_and_refused_clearly_where_it_cannot_run(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+    import sys
+
+    from wordle_helpers.__main__ import main
+    from wordle_helpers.grpo import VllmUnavailableError, grpo_config, with_vllm
+    from wordle_helpers.profiles import get_profile
+
+    # Off by default everywhere; importing the package and building a config never imports vLLM.
+    assert not any(get_profile(name).grpo.use_vllm for name in ("smoke", "laptop", "gpu"))
+    code = ("import sys; from wordle_helpers.grpo import grpo_config; from wordle_helpers.profiles import get_profile; "
+            "from pathlib import Path; grpo_config(get_profile('smoke'), Path('x')); print('vllm' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+    server = with_vllm(get_profile("gpu"), "server")
+    assert server.grpo.use_vllm and server.grpo.vllm_mode == "server"
+    with pytest.raises(ValueError, match="colocate"):
+        with_vllm(get_profile("gpu"), "remote")
+    with pytest.raises(VllmUnavailableError, match="tiny local model"):
+        grpo_config(with_vllm(get_profile("smoke")), tmp_path)
+    assert main(["grpo", "--profile", "smoke", "--vllm", "colocate"]) == 2
+    assert "vLLM generation needs a GPU" in capsys.readouterr().err

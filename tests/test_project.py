@@ -82,3 +82,20 @@ def test_course_runner_stops_at_a_failing_notebook(tmp_path: Path, capsys: pytes
     assert run_course("smoke", notebook_dir=notebooks, output_dir=tmp_path / "out", baseline=False) == 1
     assert not (notebooks / "ran").exists()
     assert "FAILED" in capsys.readouterr().out
+
+
+def test_course_summary_shows_the_evaluation_this_run_wrote(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    report = {"players": {"sft": {"win_rate": 0.25, "win_rate_ci": [0.2, 0.31], "games": 200}},
+              "paired_sft_grpo": {"difference": 0.07, "p_value": 0.012}}
+    target = tmp_path / "outputs" / "smoke" / "eval.json"
+    code = f"import pathlib, json\npathlib.Path({str(target)!r}).write_text(json.dumps({report!r}))"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), notebooks / "05_eval.ipynb")
+    assert run_course("smoke", notebook_dir=notebooks, output_dir=tmp_path / "outputs", baseline=False) == 0
+    out = capsys.readouterr().out
+    assert "test wins: sft" in out and "25.0% (20.0%-31.0%), 200 games" in out
+    assert "+7.0 points, p = 0.012" in out
+    assert json.loads(target.read_text())["players"]["sft"]["games"] == 200

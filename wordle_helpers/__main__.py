@@ -45,15 +45,19 @@ def _grpo(args: argparse.Namespace) -> int:
     from wordle_helpers.grpo import train_grpo
     from wordle_helpers.profiles import get_profile
 
-    final = train_grpo(get_profile(args.profile), start=args.start, resume=not args.restart)
+    from wordle_helpers.grpo import with_vllm
+
+    profile = get_profile(args.profile)
+    if args.vllm:
+        profile = with_vllm(profile, args.vllm)
+    final = train_grpo(profile, start=args.start, resume=not args.restart)
     print(f"GRPO adapter saved to {final}")
     return 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from wordle_helpers.evaluation import evaluate_games, random_allowed_player, random_consistent_player, solver_player
+    from wordle_helpers.evaluation import evaluate_games, make_player
     from wordle_helpers.profiles import get_profile
-    from wordle_helpers.solver import EntropySolver
     from wordle_helpers.words import split_secrets
 
     profile = get_profile(args.profile)
@@ -62,17 +66,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     secrets = list(split_secrets(answers)[args.split])
     games = args.games or profile.evaluation.games
     secrets = secrets[:games] if games <= len(secrets) else [secrets[i % len(secrets)] for i in range(games)]
-    if args.model in ("solver", "random", "consistent"):
-        solver = EntropySolver(allowed, answers)
-        player = {"solver": lambda: solver_player(solver), "random": lambda: random_allowed_player(allowed),
-                  "consistent": lambda: random_consistent_player(solver)}[args.model]()
-    else:
-        from wordle_helpers.evaluation import ModelPlayer
-        from wordle_helpers.modeling import load_model
-
-        model, tokenizer = load_model(profile, args.model)
-        player = ModelPlayer(model, tokenizer, name=args.model, batch_size=profile.evaluation.batch_size,
-                             max_new_tokens=profile.evaluation.max_new_tokens)
+    player = make_player(profile, args.model, answers, allowed)
     metrics = evaluate_games(player, secrets, allowed, progress=not args.json)
     metrics.update(profile=profile.name, model=args.model, split=args.split)
     if args.json:
@@ -111,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     grpo.add_argument("--profile", default=None, help="smoke, laptop or gpu (default: $WORDLE_PROFILE or laptop)")
     grpo.add_argument("--start", default="sft", choices=["sft", "base"], help="start from the SFT adapter (default) or the base model")
     grpo.add_argument("--restart", action="store_true", help="ignore earlier checkpoints and start over")
+    grpo.add_argument("--vllm", choices=["colocate", "server"], default=None,
+                      help="generate with vLLM (GPU only; pip install vllm): in the training process, or from a "
+                           "separate `trl vllm-serve` server")
     grpo.set_defaults(func=_grpo)
 
     evaluate = commands.add_parser("evaluate", help="play full games and print the metrics")
@@ -129,12 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from wordle_helpers.grpo import VllmUnavailableError
     from wordle_helpers.modeling import ModelUnavailableError
     from wordle_helpers.profiles import UnknownProfileError
 
     try:
         return args.func(args)
-    except (WordListError, UnknownProfileError, ModelUnavailableError, FileNotFoundError) as error:
+    except (WordListError, UnknownProfileError, ModelUnavailableError, FileNotFoundError, VllmUnavailableError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

@@ -37,6 +37,23 @@ def _solver_baseline() -> list[tuple[str, str]]:
     ]
 
 
+def evaluation_summary(path: Path) -> list[tuple[str, str]]:
+    """Test-set win rates from notebook 05's ``eval.json``, one summary line per player."""
+    import json
+
+    if not path.exists():
+        return []
+    report = json.loads(path.read_text())
+    lines = []
+    for name, metrics in report["players"].items():
+        low, high = metrics["win_rate_ci"]
+        lines.append((f"test wins: {name}", f"{metrics['win_rate']:.1%} ({low:.1%}-{high:.1%}), {metrics['games']} games"))
+    paired = report.get("paired_sft_grpo")
+    if paired:
+        lines.append(("sft -> grpo (paired)", f"{100 * paired['difference']:+.1f} points, p = {paired['p_value']:.3g}"))
+    return lines
+
+
 def run_course(
     profile: str | None = None,
     notebook_dir: Path = NOTEBOOK_DIR,
@@ -54,7 +71,7 @@ def run_course(
     profile = profile or profile_name()
     kernel_env = {**os.environ, "WORDLE_PROFILE": profile}  # the notebooks read the profile from here
     summary: list[tuple[str, str]] = [("profile", profile)]
-    start = time.perf_counter()
+    start, started_at = time.perf_counter(), time.time()
     if baseline:
         summary += _solver_baseline()
     out_dir = output_dir / profile / "notebooks"
@@ -79,6 +96,9 @@ def run_course(
         summary.append((path.stem, f"{outcome}, {time.perf_counter() - began:.0f} s"))
         if status:
             break
+    report = output_dir / profile / "eval.json"
+    if report.exists() and report.stat().st_mtime >= started_at:  # only what this run's notebook 05 wrote
+        summary += evaluation_summary(report)
     summary.append(("total", f"{time.perf_counter() - start:.0f} s"))
     width = max(len(name) for name, _ in summary)
     print("\n".join(f"{name:<{width}}  {value}" for name, value in summary))

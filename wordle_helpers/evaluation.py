@@ -113,6 +113,27 @@ def random_consistent_player(solver, seed: int = 0) -> WordPlayer:
     return WordPlayer("random consistent", lambda history: solver.answers[int(rng.choice(solver.candidate_indices(history)))])
 
 
+BASELINES = ("random", "consistent", "solver")
+
+
+def make_player(profile, which: str, answers: Sequence[str], allowed: Sequence[str], seed: int = 0) -> Player:
+    """A player by name (notebook 05 and ``evaluate --model``): a baseline (``random`` allowed word,
+    ``consistent`` candidate, ``solver``) or a model (``base``, ``sft``, ``grpo``, ``grpo-from-base``, or a
+    LoRA adapter folder), greedy, batched as the profile says."""
+    if which in BASELINES:
+        from wordle_helpers.solver import EntropySolver
+
+        if which == "random":
+            return random_allowed_player(list(allowed), seed)
+        solver = EntropySolver(list(allowed), list(answers))
+        return solver_player(solver) if which == "solver" else random_consistent_player(solver, seed)
+    from wordle_helpers.modeling import load_model
+
+    model, tokenizer = load_model(profile, which)
+    return ModelPlayer(model, tokenizer, name=which, batch_size=profile.evaluation.batch_size,
+                       max_new_tokens=profile.evaluation.max_new_tokens)
+
+
 class ModelPlayer(Player):
     """A language model answering many game states per ``generate`` call (left padding, greedy by default)."""
 
@@ -211,9 +232,30 @@ def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
+def turn_reward_means(records: Sequence[GameRecord]) -> dict[str, float]:
+    """Each course reward's mean over every turn of ``records``, each answer scored against the game's
+    history before it (notebook 05)."""
+    from wordle_helpers.rewards import COURSE_REWARDS, history_cell
+
+    completions, histories = [], []
+    for game in records:
+        played: History = []
+        for turn in game.turns:
+            completions.append(turn.completion)
+            histories.append(history_cell(played))
+            if turn.word is not None:
+                played = played + [(turn.word, turn.pattern)]
+    if not completions:
+        return {reward.__name__: 0.0 for reward in COURSE_REWARDS}
+    columns = {"past_guess_history": histories, "word_list": [None] * len(completions)}
+    return {reward.__name__: float(np.mean(reward(prompts=None, completions=completions, **columns)))
+            for reward in COURSE_REWARDS}
+
+
 def game_metrics(records: Sequence[GameRecord]) -> dict[str, object]:
     """Win rate with a 95% interval, mean guesses on wins, per-turn format/allowed/consistent rates,
-    failure kinds, a guess histogram, and each secret's outcome (guesses to win, 0 for a loss)."""
+    each reward's mean per turn, failure kinds, a guess histogram, and each secret's outcome (guesses to
+    win, 0 for a loss)."""
     turns = [t for g in records for t in g.turns]
     wins = [g for g in records if g.won]
     rate = lambda n: n / len(turns) if turns else 0.0  # noqa: E731
@@ -228,6 +270,7 @@ def game_metrics(records: Sequence[GameRecord]) -> dict[str, object]:
         "format_rate": rate(sum(t.strict for t in turns)),
         "allowed_rate": rate(sum(t.word is not None for t in turns)),
         "consistent_rate": rate(sum(t.consistent for t in turns)),
+        "rewards": turn_reward_means(records),
         "failures": dict(Counter(t.failure for t in turns if t.failure)),
         "histogram": {str(n): histogram.get(n, 0) for n in range(1, MAX_GUESSES + 1)} | {"fail": len(records) - len(wins)},
         "secrets": {g.secret: (g.guesses if g.won else 0) for g in records},
@@ -290,3 +333,64 @@ def paired_comparison(before: Mapping[str, int], after: Mapping[str, int]) -> di
         "difference": (only_after - only_before) / n if n else 0.0,
         "p_value": p_value,
     }
+
+
+def record_dict(record: GameRecord) -> dict[str, object]:
+    """A game as plain data for JSON: the secret, whether it was won, and each turn's answer and outcome."""
+    return {"secret": record.secret, "won": record.won, "guesses": record.guesses,
+            "turns": [{"completion": t.completion, "word": t.word, "pattern": t.pattern, "strict": t.strict,
+                       "failure": t.failure, "consistent": t.consistent} for t in record.turns]}
+
+
+def compare_players(
+    profile, names: Sequence[str], secrets: Sequence[str], answers: Sequence[str], allowed: Sequence[str],
+    showcase: str = "frost", progress: bool = True,
+) -> dict[str, object]:
+    """Every player of ``names`` on the same ``secrets`` (notebook 05): metrics per player, the ``showcase``
+    game of each, a paired comparison of ``sft`` and ``grpo`` when both played, and the wall time of each.
+
+    A model without a checkpoint is listed under ``missing`` with the command that makes it.
+    """
+    results: dict[str, dict[str, object]] = {}
+    games: dict[str, list[dict[str, object]]] = {}
+    missing: dict[str, str] = {}
+    for name in names:
+        try:
+            player = make_player(profile, name, answers, allowed)
+        except FileNotFoundError as error:
+            missing[name] = str(error)
+            continue
+        start = time.perf_counter()
+        records = play_games(player, secrets, allowed, progress=progress)
+        metrics = game_metrics(records)
+        metrics["seconds"] = round(time.perf_counter() - start, 2)
+        results[name] = metrics
+        shown = play_games(player, [showcase], allowed)[0]
+        games[name] = [record_dict(shown)] + [record_dict(r) for r in records[:4]]
+    report: dict[str, object] = {"profile": profile.name, "secrets": len(secrets), "players": results,
+                                 "games": games, "missing": missing}
+    if "sft" in results and "grpo" in results:
+        report["paired_sft_grpo"] = paired_comparison(results["sft"]["secrets"], results["grpo"]["secrets"])
+    return report
+
+
+def metrics_table(results: Mapping[str, Mapping[str, object]]) -> str:
+    """A fixed-width text table of the main metrics, one row per player (notebook 05, ``make course``)."""
+    header = f"{'player':<16}{'wins':>8}{'95% CI':>16}{'guesses':>9}{'format':>8}{'allowed':>9}{'consistent':>11}"
+    lines = [header, "-" * len(header)]
+    for name, m in results.items():
+        low, high = m["win_rate_ci"]
+        guesses = f"{m['mean_guesses']:.2f}" if m.get("mean_guesses") else "–"
+        lines.append(f"{name:<16}{m['win_rate']:>8.1%}{f'{low:.1%}–{high:.1%}':>16}{guesses:>9}"
+                     f"{m['format_rate']:>8.0%}{m['allowed_rate']:>9.0%}{m['consistent_rate']:>11.0%}")
+    return "\n".join(lines)
+
+
+def save_report(report: Mapping[str, object], path) -> None:
+    """Write a :func:`compare_players` report as JSON (``outputs/<profile>/eval.json``)."""
+    import json
+    from pathlib import Path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1, ensure_ascii=False))

@@ -119,3 +119,17 @@ def check_keyboard(answer: dict[str, str]) -> bool:
     wrong = sorted(k for k in expected.keys() | given.keys() if expected.get(k) != given.get(k))
     return _report(not wrong, "right: each key keeps the best colour its letter has earned",
                    f"these keys are wrong or missing: {', '.join(wrong)}")
+
+
+def check_paired_p_value(answer: float, only_before: int, only_after: int) -> bool:
+    """Notebook 05 exercise: the exact two-sided McNemar p-value when ``only_before`` secrets were won only
+    before and ``only_after`` only after (the games won or lost by both say nothing about the change)."""
+    from wordle_helpers.evaluation import paired_comparison
+
+    before = {f"s{i}": 1 for i in range(only_before)} | {f"t{i}": 0 for i in range(only_after)}
+    after = {f"s{i}": 0 for i in range(only_before)} | {f"t{i}": 1 for i in range(only_after)}
+    expected = paired_comparison(before, after)["p_value"]
+    ok = abs(float(answer) - expected) < 1e-3
+    return _report(ok, f"right: p = {expected:.4f}",
+                   f"expected p = {expected:.4f}, got {float(answer):.4f}: under no change, each of the "
+                   f"{only_before + only_after} split games is a fair coin flip; double the smaller tail")

@@ -147,3 +147,68 @@ def plot_training_curves(logs: Mapping[str, Sequence[Mapping[str, float]]], keys
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return fig
+
+
+def plot_win_rates(results: Mapping[str, Mapping[str, object]], title: str = "Wins on held-out secrets") -> plt.Figure:
+    """Win rate per player with its 95% interval as an error bar (notebook 05)."""
+    fig, (ax,) = new_figure()
+    names = list(results)
+    rates = np.array([100 * float(results[n]["win_rate"]) for n in names])
+    low = np.array([100 * float(results[n]["win_rate_ci"][0]) for n in names])
+    high = np.array([100 * float(results[n]["win_rate_ci"][1]) for n in names])
+    ax.bar(names, rates, yerr=[rates - low, high - rates], capsize=4, color="#6aaa64")
+    for x, rate in enumerate(rates):
+        ax.annotate(f"{rate:.1f}%", (x, rate), textcoords="offset points", xytext=(0, 3), ha="center")
+    ax.set_ylabel("games won (%)")
+    ax.set_ylim(0, 105)
+    ax.set_title(title)
+    return fig
+
+
+def plot_guess_histograms(results: Mapping[str, Mapping[str, object]]) -> plt.Figure:
+    """Grouped bars: share of games won in 1…6 guesses, and lost, per player (notebook 05)."""
+    fig, (ax,) = new_figure()
+    buckets = [str(n) for n in range(1, 7)] + ["fail"]
+    width = 0.8 / max(len(results), 1)
+    for k, (name, metrics) in enumerate(results.items()):
+        histogram = metrics["histogram"]
+        total = max(sum(histogram.values()), 1)
+        ax.bar(np.arange(len(buckets)) + k * width, [100 * histogram.get(b, 0) / total for b in buckets],
+               width=width, label=name)
+    ax.set_xticks(np.arange(len(buckets)) + 0.4 - width / 2, buckets)
+    ax.set_xlabel("guesses to win")
+    ax.set_ylabel("games (%)")
+    ax.set_title("How many guesses each player needed")
+    ax.legend(fontsize=8)
+    return fig
+
+
+_TILE = {"✓": "#6aaa64", "-": "#c9b458", "x": "#787c7e"}
+
+
+def plot_boards(games: Mapping[str, Mapping[str, object]], title: str = "") -> plt.Figure:
+    """Games drawn as coloured Wordle boards, one per label; a lost turn (unplayable answer) is a row of
+    ``?`` (notebook 05). ``games`` maps a label to a game as :func:`~wordle_helpers.evaluation.record_dict`."""
+    fig, axes = new_figure(ncols=max(len(games), 1))
+    for ax, (label, game) in zip(axes, games.items()):
+        ax.set_xlim(0, 5)
+        ax.set_ylim(-6, 0)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        for row in range(6):
+            turn = game["turns"][row] if row < len(game["turns"]) else None
+            for spot in range(5):
+                if turn is None:
+                    face, text, edge = "white", "", "#d3d6da"
+                elif turn["word"] is None:
+                    face, text, edge = "#f4f4f4", "?", "#9a9a9a"
+                else:
+                    face, text, edge = _TILE[turn["pattern"][spot]], turn["word"][spot].upper(), _TILE[turn["pattern"][spot]]
+                ax.add_patch(plt.Rectangle((spot + 0.05, -row - 0.95), 0.9, 0.9, facecolor=face, edgecolor=edge))
+                ax.text(spot + 0.5, -row - 0.5, text, ha="center", va="center", fontsize=10, fontweight="bold",
+                        color="white" if turn is not None and turn["word"] is not None else "#555555")
+        outcome = f"won in {game['guesses']}" if game["won"] else "not solved"
+        ax.set_title(f"{label}\n{game['secret'].upper()}: {outcome}", fontsize=9)
+    if title:
+        fig.suptitle(title)
+    return fig

@@ -67,11 +67,42 @@ def reward_functions(profile: Profile) -> list:
     return [rewards["format_reward"], rewards["feedback_reward"], rewards["info_gain_reward"]]
 
 
+class VllmUnavailableError(RuntimeError):
+    """vLLM generation was asked for where it cannot run; the message says what is missing."""
+
+
+def with_vllm(profile: Profile, mode: str = "colocate") -> Profile:
+    """The profile with GRPO generation through vLLM: ``colocate`` (in the training process, sharing the
+    GPU) or ``server`` (a separate ``trl vllm-serve --model MODEL`` process on its own GPU)."""
+    from dataclasses import replace
+
+    if mode not in ("colocate", "server"):
+        raise ValueError(f"vLLM mode must be 'colocate' or 'server', got {mode!r}")
+    return replace(profile, grpo=replace(profile.grpo, use_vllm=True, vllm_mode=mode))
+
+
+def _check_vllm(profile: Profile) -> None:
+    import importlib.util
+
+    import torch
+
+    if profile.model.is_tiny or not torch.cuda.is_available():
+        raise VllmUnavailableError(
+            f"vLLM generation needs a GPU and a hub model; profile {profile.name!r} "
+            f"{'trains the tiny local model' if profile.model.is_tiny else 'runs here without a GPU'}. "
+            "Drop --vllm (TRL then generates with transformers), or use the gpu profile on a GPU machine.")
+    if importlib.util.find_spec("vllm") is None:
+        raise VllmUnavailableError("vLLM is not installed: pip install vllm (a version your TRL supports), "
+                                   "or drop --vllm to generate with transformers.")
+
+
 def grpo_config(profile: Profile, output_dir: Path, max_steps: int | None = None):
-    """TRL's ``GRPOConfig`` for the profile (CPU: ``use_cpu=True``, no bf16)."""
+    """TRL's ``GRPOConfig`` for the profile (CPU: ``use_cpu=True``, no bf16; vLLM generation when asked)."""
     from trl import GRPOConfig
 
     settings = profile.grpo
+    if settings.use_vllm:
+        _check_vllm(profile)
     return GRPOConfig(
         output_dir=str(output_dir),
         num_train_epochs=settings.epochs,
@@ -86,7 +117,7 @@ def grpo_config(profile: Profile, output_dir: Path, max_steps: int | None = None
         temperature=settings.temperature,
         beta=settings.beta,
         reward_weights=list(settings.reward_weights),
-        **common_training_args(profile, settings.logging_steps, settings.save_steps),
+        **common_training_args(profile, settings.logging_steps, settings.save_steps, settings.gradient_checkpointing),
         use_vllm=settings.use_vllm,
         vllm_mode=settings.vllm_mode,
     )
@@ -115,6 +146,8 @@ def build_grpo_trainer(profile: Profile, start: str = "sft", max_steps: int | No
     """A ``GRPOTrainer`` ready to train from ``start`` (``sft`` or ``base``)."""
     from trl import GRPOTrainer
 
+    if profile.grpo.use_vllm:
+        _check_vllm(profile)  # before any model is loaded
     model, tokenizer, peft_config = _starting_model(profile, start)
     stage = "grpo" if start == "sft" else "grpo-from-base"
     dataset = dataset if dataset is not None else grpo_training_data(profile, tokenizer)
@@ -130,16 +163,14 @@ def train_grpo(profile: Profile, start: str = "sft", max_steps: int | None = Non
     Stops at once, naming the command to run, when the SFT checkpoint is missing. An interrupted run
     resumes from its last checkpoint; the training log is kept in ``log.json`` for the notebook's plots.
     """
-    trainer = build_grpo_trainer(profile, start, max_steps)
+    from wordle_helpers.modeling import finish_run, main_process_first
+
+    with main_process_first():
+        trainer = build_grpo_trainer(profile, start, max_steps)
     out = Path(trainer.args.output_dir)
     has_checkpoint = any(out.glob("checkpoint-*"))
     trainer.train(resume_from_checkpoint=bool(resume and has_checkpoint))
-    final = out / "final"
-    trainer.save_model(str(final))
-    trainer.processing_class.save_pretrained(str(final))
-    (final / "training_args.bin").unlink(missing_ok=True)
-    (out / "log.json").write_text(json.dumps(trainer.state.log_history, indent=1))
-    return final
+    return finish_run(trainer, out, "log.json", trainer.state.log_history)
 
 
 def training_log(profile: Profile, stage: str = "grpo") -> list[dict[str, float]]:

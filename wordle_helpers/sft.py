@@ -98,8 +98,7 @@ def sft_config(profile: Profile, max_length: int, output_dir: Path):
         warmup_steps=settings.warmup_fraction,
         max_length=max_length,
         completion_only_loss=True,
-        gradient_checkpointing=settings.gradient_checkpointing,
-        **common_training_args(profile, settings.logging_steps, settings.save_steps),
+        **common_training_args(profile, settings.logging_steps, settings.save_steps, settings.gradient_checkpointing),
     )
 
 
@@ -143,24 +142,21 @@ def train_sft(profile: Profile, resume: bool = True) -> Path:
 
     An interrupted run resumes from its last checkpoint; the loss log is kept in ``loss_log.json``.
     """
-    from wordle_helpers.modeling import build_tiny_base
+    from wordle_helpers.modeling import build_tiny_base, finish_run, main_process_first
 
     out = checkpoint_dir(profile, "sft")
-    if profile.model.is_tiny:
-        build_tiny_base(profile)  # first, so that stale checkpoints are recognised against the current base
-    _forget_stale_checkpoints(profile, out)
-    trainer, report = build_sft_trainer(profile)
+    with main_process_first():
+        if profile.model.is_tiny:
+            build_tiny_base(profile)  # first, so that stale checkpoints are recognised against the current base
+        _forget_stale_checkpoints(profile, out)
+        trainer, report = build_sft_trainer(profile)
     logger.info("sequence lengths: %s", report)
-    print(f"sequence lengths: {report}")
+    if trainer.is_world_process_zero():
+        print(f"sequence lengths: {report}")
     has_checkpoint = any(out.glob("checkpoint-*"))
     trainer.train(resume_from_checkpoint=bool(resume and has_checkpoint))
-    final = out / "final"
-    trainer.save_model(str(final))
-    trainer.processing_class.save_pretrained(str(final))
-    (final / "training_args.bin").unlink(missing_ok=True)  # a pickle; the adapter itself is safetensors
     log = [entry for entry in trainer.state.log_history if "loss" in entry or "train_runtime" in entry]
-    (out / "loss_log.json").write_text(json.dumps({"lengths": report, "log": log}, indent=1))
-    return final
+    return finish_run(trainer, out, "loss_log.json", {"lengths": report, "log": log})
 
 
 def _forget_stale_checkpoints(profile: Profile, out: Path) -> None:

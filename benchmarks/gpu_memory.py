@@ -1,0 +1,179 @@
+"""GPU memory and speed at the 3B scale, without the hub: a model with Qwen/Qwen2.5-3B-Instruct's
+architecture (its public config values, random weights) trained for a few SFT and GRPO steps with the `gpu`
+profile's settings, through the same TRL trainers the course uses.
+
+    python benchmarks/gpu_memory.py              # on a GPU machine: measures, writes the "gpu-memory" section
+    python benchmarks/gpu_memory.py --dry-run    # anywhere: a tiny config of the same architecture on the CPU,
+                                                 # one step per setting, nothing written to RESULTS.md
+
+Settings measured: SFT with LoRA r=64 and full fine-tuning, each with and without gradient checkpointing;
+GRPO (LoRA) with the reference plan's 2 generations and with ours (8 generations, 256-token completions),
+each with and without gradient checkpointing. Reported per setting: peak GPU memory
+(``torch.cuda.max_memory_allocated``; on the CPU dry run, the process's peak resident memory), tokens per
+second and seconds per step. Token counts use the course's own letter-level tokenizer, which writes more
+tokens per prompt than Qwen's, so the memory figures are on the safe side. Random weights generate random
+text, so every GRPO completion runs to the full completion length: the worst case.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+import gc
+import json
+import resource
+import time
+from pathlib import Path
+
+import torch
+
+# Qwen/Qwen2.5-3B-Instruct's config.json (public): the architecture, not the weights.
+QWEN25_3B = dict(
+    hidden_size=2048, intermediate_size=11008, num_hidden_layers=36, num_attention_heads=16, num_key_value_heads=2,
+    vocab_size=151936, max_position_embeddings=32768, rope_theta=1000000.0, rms_norm_eps=1e-6,
+    tie_word_embeddings=True, hidden_act="silu",
+)
+# The same architecture, small enough for a CPU dry run.
+TINY = dict(QWEN25_3B, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+            num_key_value_heads=2, vocab_size=2048)
+
+
+def settings(dry_run: bool) -> list[dict[str, object]]:
+    """Every (stage, variant) to measure."""
+    runs = []
+    for gc_on in (False, True):
+        runs.append({"stage": "sft", "name": "SFT, LoRA r=64", "lora": True, "gc": gc_on})
+        runs.append({"stage": "sft", "name": "SFT, full fine-tuning", "lora": False, "gc": gc_on})
+        runs.append({"stage": "grpo", "name": "GRPO, reference plan (2 generations)", "generations": 2, "gc": gc_on})
+        runs.append({"stage": "grpo", "name": "GRPO, course (8 generations, 256 tokens)", "generations": 8, "gc": gc_on})
+    return runs
+
+
+def _profile(run: dict[str, object], dry_run: bool, steps: int):
+    from wordle_helpers.profiles import get_profile
+
+    gpu = get_profile("gpu")
+    sft = replace(gpu.sft, max_steps=steps, logging_steps=1, save_steps=10_000, gradient_checkpointing=bool(run["gc"]))
+    grpo = replace(gpu.grpo, max_steps=steps, logging_steps=1, save_steps=10_000, gradient_checkpointing=bool(run["gc"]))
+    if "generations" in run:
+        # The reference plan: 2 generations, batch 2; the course: 8 generations (batch 8 = one prompt's group).
+        grpo = replace(grpo, num_generations=int(run["generations"]), batch_size=int(run["generations"]),
+                       grad_accum=1)
+    if dry_run:
+        sft = replace(sft, batch_size=2)
+        grpo = replace(grpo, max_completion_length=16)
+    # The course's local rows (the hub datasets are not needed to measure memory).
+    return replace(gpu, sft=sft, grpo=grpo, data=get_profile("smoke").data)
+
+
+def _model(dry_run: bool):
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    torch.manual_seed(0)
+    config = Qwen2Config(**(TINY if dry_run else QWEN25_3B))
+    dtype = torch.bfloat16 if torch.cuda.is_available() and not dry_run else torch.float32
+    model = Qwen2ForCausalLM(config).to(dtype)
+    if torch.cuda.is_available() and not dry_run:
+        model = model.to("cuda")
+    return model
+
+
+def _peak_reset() -> None:
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+
+
+def _peak_gib() -> float:
+    if torch.cuda.is_available():
+        return torch.cuda.max_memory_allocated() / 2**30
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
+
+
+def measure(run: dict[str, object], dry_run: bool, steps: int, tokenizer, work: Path) -> dict[str, object]:
+    """Build the trainer for one setting, train ``steps`` steps, return its figures."""
+    from trl import GRPOTrainer, SFTTrainer
+
+    from wordle_helpers.grpo import grpo_config, grpo_training_data, reward_functions
+    from wordle_helpers.sft import lora_config, sft_config, sft_training_data, token_lengths
+
+    profile = _profile(run, dry_run, steps)
+    _peak_reset()
+    model = _model(dry_run)
+    if run["stage"] == "sft":
+        data = sft_training_data(profile).select(range(64))
+        args = sft_config(profile, max(token_lengths(data, tokenizer)) + 8, work / "sft")
+        tokenizer.padding_side = "right"
+        trainer = SFTTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer,
+                             peft_config=lora_config(profile) if run["lora"] else None)
+    else:
+        data = grpo_training_data(profile, tokenizer).select(range(32))
+        args = grpo_config(profile, work / "grpo")
+        tokenizer.padding_side = "left"
+        trainer = GRPOTrainer(model=model, reward_funcs=reward_functions(profile), args=args, train_dataset=data,
+                              processing_class=tokenizer, peft_config=lora_config(profile))
+    start = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - start
+    logs = [entry for entry in trainer.state.log_history if "num_tokens" in entry]
+    tokens = float(logs[-1]["num_tokens"]) if logs else float("nan")
+    result = {**run, "peak_gib": round(_peak_gib(), 2), "seconds_per_step": round(seconds / steps, 2),
+              "tokens_per_second": round(tokens / seconds, 1), "steps": steps,
+              "trainable_parameters": sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)}
+    del trainer, model
+    _peak_reset()
+    return result
+
+
+def table(results: list[dict[str, object]], where: str) -> str:
+    """The results as a Markdown table."""
+    lines = [f"| setting | gradient checkpointing | peak memory ({where}) | tokens/s | s/step | trainable parameters |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for r in results:
+        if "error" in r:
+            lines.append(f"| {r['name']} | {'on' if r['gc'] else 'off'} | failed: {r['error']} | | | |")
+            continue
+        lines.append(f"| {r['name']} | {'on' if r['gc'] else 'off'} | {r['peak_gib']:.1f} GiB | "
+                     f"{r['tokens_per_second']:,.0f} | {r['seconds_per_step']:.2f} | {r['trainable_parameters']:,} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dry-run", action="store_true", help="tiny config on the CPU; writes nothing to RESULTS.md")
+    parser.add_argument("--steps", type=int, default=None, help="training steps per setting (default 3; 1 dry)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the raw figures here")
+    args = parser.parse_args(argv)
+    if not args.dry_run and not torch.cuda.is_available():
+        print("error: no GPU here. Run this on a GPU machine, or use --dry-run to check the code path on the CPU.")
+        return 2
+    from wordle_helpers.modeling import build_tiny_base, load_tokenizer
+    from wordle_helpers.profiles import OUTPUT_DIR, get_profile
+
+    steps = args.steps or (1 if args.dry_run else 3)
+    tokenizer = load_tokenizer(build_tiny_base(get_profile("smoke")))
+    work = OUTPUT_DIR / "gpu-memory"
+    results = []
+    for run in settings(args.dry_run):
+        try:
+            results.append(measure(run, args.dry_run, steps, tokenizer, work))
+        except torch.OutOfMemoryError as error:  # a setting that does not fit is a result, not a crash
+            results.append({**run, "error": f"out of memory ({str(error).splitlines()[0][:80]})"})
+            _peak_reset()
+        print(json.dumps(results[-1]), flush=True)
+    where = torch.cuda.get_device_name(0) if torch.cuda.is_available() and not args.dry_run else "CPU resident"
+    print(table(results, where))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    if not args.dry_run:
+        from results import write_section  # benchmarks/ is on the path when the script runs
+
+        write_section("gpu-memory", "GPU memory and speed at the 3B scale",
+                      f"GPU: {where}; {steps} steps per setting; random weights with Qwen2.5-3B's architecture.\n\n"
+                      f"{table(results, where)}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

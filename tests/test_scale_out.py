@@ -1,0 +1,66 @@
+"""Scale-out paths on the CPU: SFT and GRPO as two data-parallel processes under `accelerate launch`, and
+the GPU memory benchmark's dry run."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+import shutil
+import subprocess
+import sys
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(args: list[str], env: dict[str, str], timeout: int = 900) -> subprocess.CompletedProcess:
+    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, result.stdout[-4000:] + "\n" + result.stderr[-6000:]
+    return result
+
+
+def test_sft_and_grpo_train_as_two_processes_under_accelerate_launch(smoke_base, tmp_path: Path) -> None:
+    from wordle_helpers.modeling import base_dir
+    from wordle_helpers.profiles import get_profile
+
+    # A separate output folder holding a copy of the smoke base model, so the notebooks' runs are untouched.
+    shutil.copytree(base_dir(get_profile("smoke")), tmp_path / "smoke" / "base")
+    env = {**os.environ, "WORDLE_OUTPUT_DIR": str(tmp_path), "WORDLE_PROFILE": "smoke", "OMP_NUM_THREADS": "1"}
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
+              str(ROOT / "configs" / "accelerate" / "cpu_2proc.yaml"), "-m", "wordle_helpers"]
+    for stage in ("sft", "grpo"):
+        _run(launch + [stage, "--profile", "smoke"], env)
+        out = tmp_path / "smoke" / stage
+        ranks = [json.loads(p.read_text()) for p in sorted((out / "ranks").glob("rank-*.json"))]
+        assert [r["rank"] for r in ranks] == [0, 1] and all(r["world_size"] == 2 for r in ranks)
+        assert ranks[0]["steps"] == ranks[1]["steps"] == getattr(get_profile("smoke"), stage).max_steps
+        # Data-parallel: both ranks end with the same weights, and one adapter is written, once.
+        assert abs(ranks[0]["trainable_checksum"] - ranks[1]["trainable_checksum"]) < 1e-6
+        assert [p.name for p in out.glob("final/*.safetensors")] == ["adapter_model.safetensors"]
+        assert not (out / "final" / "training_args.bin").exists()  # no pickles next to the adapter
+
+
+def test_gpu_memory_benchmark_dry_run(smoke_base, tmp_path: Path) -> None:
+    from wordle_helpers.modeling import base_dir
+    from wordle_helpers.profiles import get_profile
+
+    results = ROOT / "benchmarks" / "RESULTS.md"
+    before = results.read_text()
+    figures = tmp_path / "gpu_memory.json"
+    shutil.copytree(base_dir(get_profile("smoke")), tmp_path / "outputs" / "smoke" / "base")
+    env = {**os.environ, "WORDLE_OUTPUT_DIR": str(tmp_path / "outputs")}
+    _run([sys.executable, "benchmarks/gpu_memory.py", "--dry-run", "--json", str(figures)], env)
+    rows = json.loads(figures.read_text())
+    assert len(rows) == 8 and not [r for r in rows if "error" in r]
+    assert all(r["seconds_per_step"] > 0 and r["tokens_per_second"] > 0 and r["peak_gib"] > 0 for r in rows)
+    sft = {(r["lora"], r["gc"]): r for r in rows if r["stage"] == "sft"}
+    assert sft[(True, False)]["trainable_parameters"] * 5 < sft[(False, False)]["trainable_parameters"]
+    grpo = sorted(r["generations"] for r in rows if r["stage"] == "grpo")
+    assert grpo == [2, 2, 8, 8]
+    assert results.read_text() == before  # a dry run writes nothing to RESULTS.md
+
+
+def test_gpu_memory_benchmark_needs_a_gpu_or_dry_run() -> None:
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}  # as on a machine without a GPU
+    result = subprocess.run([sys.executable, "benchmarks/gpu_memory.py"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 2 and "--dry-run" in result.stdout
