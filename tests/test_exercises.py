@@ -52,3 +52,27 @@ def test_check_paired_p_value() -> None:
     assert check_paired_p_value(reference, 3, 11)
     assert not check_paired_p_value(reference / 2, 3, 11)  # one-sided is not the answer
     assert check_paired_p_value(1.0, 5, 5)
+
+
+def test_check_trained_token_count() -> None:
+    import torch
+
+    from wordle_helpers.exercises import check_trained_token_count
+
+    batch = {"labels": torch.tensor([[-100, -100, -100, 7, 8, 2], [-100, 5, 2, -100, -100, -100]]),
+             "attention_mask": torch.tensor([[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0]])}
+    assert check_trained_token_count(3, batch)
+    assert not check_trained_token_count(6, batch)  # every token: the prompt is not trained
+    assert check_trained_token_count(2, batch, row=1)
+
+
+def test_check_advantages() -> None:
+    import numpy as np
+
+    from wordle_helpers.exercises import check_advantages
+
+    rewards = [2.1, 0.4, 1.3, 1.3, -0.5, 2.6]
+    r = np.array(rewards)
+    assert check_advantages(list((r - r.mean()) / r.std(ddof=1)), rewards)
+    assert not check_advantages(list(r - r.mean()), rewards)  # not divided by the standard deviation
+    assert not check_advantages(list((r - r.mean()) / r.std(ddof=1))[:-1], rewards)

@@ -54,7 +54,8 @@ def test_gpu_memory_benchmark_dry_run(smoke_base, tmp_path: Path) -> None:
     assert len(rows) == 8 and not [r for r in rows if "error" in r]
     assert all(r["seconds_per_step"] > 0 and r["tokens_per_second"] > 0 and r["peak_gib"] > 0 for r in rows)
     sft = {(r["lora"], r["gc"]): r for r in rows if r["stage"] == "sft"}
-    assert sft[(True, False)]["trainable_parameters"] * 5 < sft[(False, False)]["trainable_parameters"]
+    # (At the dry run's width, rank 64 is nearly full rank; at 3B, LoRA trains about 1% of the weights.)
+    assert sft[(True, False)]["trainable_parameters"] < sft[(False, False)]["trainable_parameters"]
     grpo = sorted(r["generations"] for r in rows if r["stage"] == "grpo")
     assert grpo == [2, 2, 8, 8]
     assert results.read_text() == before  # a dry run writes nothing to RESULTS.md
