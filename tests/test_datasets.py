@@ -163,3 +163,24 @@ def test_cached_datasets_reload(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(ValueError, match="test secrets"):
         course_data.sft_dataset(split="test")
     shutil.rmtree(tmp_path / "data")
+
+
+def test_some_sft_prompts_show_near_miss_non_words(allowed: list[str], answers: list[str]) -> None:
+    import re
+
+    import numpy as np
+
+    from wordle_helpers.datasets import generate_sft_rows, near_misses
+
+    misses = near_misses("crane", frozenset(allowed), np.random.default_rng(0), count=2)
+    assert len(set(misses)) == 2 and not set(misses) & set(allowed)
+    assert all(sum(a != b for a, b in zip(m, "crane")) in (1, 2) for m in misses)
+    rows = generate_sft_rows(answers[:50], 40, seed=2)
+    shown = [r for r in rows if "Not in the word list: " in r["prompt"][1]["content"]]
+    assert 0.1 < len(shown) / len(rows) < 0.4
+    for row in shown:
+        user = row["prompt"][1]["content"]
+        words = re.search(r"Not in the word list: (.*)\n", user).group(1).split(", ")
+        guess = re.search(r"<guess>(\w+)</guess>", row["completion"]).group(1)
+        assert guess.lower() not in [w.lower() for w in words] and not {w.lower() for w in words} & set(allowed)
+        assert f"You have {6 - user.count('Guess ') - len(words)} guess" in user

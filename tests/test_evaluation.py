@@ -37,7 +37,7 @@ def test_scripted_games_use_true_feedback_and_waste_bad_turns(allowed: list[str]
     assert cigar.turns[2].pattern == "xx-xx" and cigar.turns[2].word == "slate"
     # The player saw only the valid guesses, with the turns it had left.
     third = [s for s in seen if s.guesses_left == 4][0]
-    assert third.history == ()
+    assert third.history == () and third.rejected == ("qqqqq",)  # the non-word is shown, the garble is not
     fourth = [s for s in seen if s.guesses_left == 3][0]
     assert fourth.history == (("slate", "xx-xx"),)
     assert not abbey.won and abbey.guesses == 6

@@ -92,3 +92,12 @@ def test_parse_answer_accepts_chat_messages() -> None:
 def test_parse_answer_never_raises(junk: object) -> None:
     parsed = parse_answer(junk)
     assert parsed.word is None or (len(parsed.word) == 5 and parsed.word.isalpha())
+
+
+def test_user_turn_lists_rejected_words_and_counts_their_turns() -> None:
+    history = [("crane", "x✓-xx")]
+    text = user_turn(history, rejected=["adide", "aloal"])
+    assert "Guess 1: CRANE -> Feedback:" in text and "\nNot in the word list: ADIDE, ALOAL\n" in text
+    assert "You have 3 guesses left." in text
+    assert user_turn([], rejected=["qqqqq"]).startswith("Your guesses so far:\nNot in the word list: QQQQQ")
+    assert "Not in the word list" not in user_turn(history)

@@ -47,6 +47,7 @@ class Side:
     title: str
     game: WordleGame
     lost: list[int] = field(default_factory=list)  # row numbers of turns lost to an unplayable answer
+    rejected: list[str] = field(default_factory=list)  # five-letter answers that were not allowed words
 
     def rows(self) -> list[tuple[str | None, str | None]]:
         """Each used turn in order: ``(guess, pattern)``, or ``(None, None)`` for a lost turn."""
@@ -385,7 +386,7 @@ class WordleBoard:
                       "error")
             return None
         game = side.game
-        completion = player.answer([GameState(tuple(game.history), game.guesses_left)])[0]
+        completion = player.answer([GameState(tuple(game.history), game.guesses_left, tuple(side.rejected))])[0]
         self.thinking = completion if completion.strip() else "(empty answer)"
         word, note = describe_answer(completion, self.allowed)
         if word is not None:
@@ -396,6 +397,9 @@ class WordleBoard:
         if word is None:
             side.lost.append(game.turns_used)
             game.lose_turn()
+            attempt = parse_answer(completion).word
+            if attempt and attempt not in self.allowed and attempt not in side.rejected:
+                side.rejected.append(attempt)  # shown to the model next turn, as in evaluation
         return note
 
     # ------------------------------------------------------------------------------------------ outcome

@@ -23,7 +23,7 @@ import urllib.request
 import datasets as hf_datasets
 import numpy as np
 
-from wordle_helpers.game import WordleInputError, normalize_word
+from wordle_helpers.game import MAX_GUESSES, WordleInputError, normalize_word
 from wordle_helpers.hub import hub_reachable
 from wordle_helpers.patterns import SOLVED_CODE, code_to_pattern
 from wordle_helpers.profiles import OUTPUT_DIR
@@ -190,6 +190,9 @@ class TeacherSettings:
 
     solver_share: float = 0.5  # chance per turn that the entropy solver (not a random candidate) moves
     random_opener_share: float = 0.5  # chance that the opener is a random answer instead of the solver's
+    # Share of SFT rows whose prompt lists one or two earlier answers that were not words (near misses of the
+    # teacher's guess), as evaluation shows them: the model learns to write something else after a miss.
+    rejected_share: float = 0.25
 
 
 @dataclass(frozen=True)
@@ -238,14 +241,34 @@ def generate_sft_rows(
     answers still fit, and why this guess; then ``<guess>WORD</guess>``.
     """
     solver = solver or _default_solver()
+    rng = np.random.default_rng(seed + 11)
+    allowed = frozenset(solver.guesses)
     rows = []
     for secret, turns in _teacher_games(secrets, games, seed, teacher, solver):
         history = [(t.guess, t.pattern) for t in turns]
         for number, turn in enumerate(turns):
             think = think_text(history[:number], turn.guess, turn.words_left, turn.fits)
-            rows.append({"prompt": build_messages(history[:number]), "completion": answer_text(think, turn.guess),
-                         "secret": secret, "turn": number + 1})
+            rejected: list[str] = []
+            if number < MAX_GUESSES - 2 and rng.random() < teacher.rejected_share:
+                rejected = near_misses(turn.guess, allowed, rng, count=1 + int(rng.random() < 0.3))
+            rows.append({"prompt": build_messages(history[:number], rejected=rejected),
+                         "completion": answer_text(think, turn.guess), "secret": secret, "turn": number + 1})
     return rows
+
+
+def near_misses(word: str, allowed: frozenset[str], rng: np.random.Generator, count: int = 1) -> list[str]:
+    """``count`` strings one or two letters away from ``word`` that are not allowed words: the kind of
+    non-word a small model writes when it misspells a guess (notebook 03)."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    found: list[str] = []
+    while len(found) < count:
+        chars = list(word)
+        for spot in rng.choice(5, size=1 + int(rng.random() < 0.4), replace=False):
+            chars[int(spot)] = letters[int(rng.integers(26))]
+        candidate = "".join(chars)
+        if candidate not in allowed and candidate not in found:
+            found.append(candidate)
+    return found
 
 
 def generate_grpo_rows(

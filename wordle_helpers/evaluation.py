@@ -26,10 +26,12 @@ History = list[tuple[str, str]]
 
 @dataclass(frozen=True)
 class GameState:
-    """What a player sees: the valid guesses so far with feedback, and how many turns remain."""
+    """What a player sees: the valid guesses so far with feedback, how many turns remain, and the words it
+    wrote earlier that were not allowed (each cost a turn)."""
 
     history: tuple[tuple[str, str], ...]
     guesses_left: int
+    rejected: tuple[str, ...] = ()
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Turn:
     strict: bool
     failure: str | None
     consistent: bool
+    attempt: str | None = None  # the five letters written, allowed or not
 
 
 @dataclass
@@ -62,6 +65,11 @@ class GameRecord:
     @property
     def history(self) -> History:
         return [(t.word, t.pattern) for t in self.turns if t.word is not None and t.pattern is not None]
+
+    @property
+    def rejected(self) -> tuple[str, ...]:
+        """Five-letter answers that were not allowed words, in order, each once."""
+        return tuple(dict.fromkeys(t.attempt for t in self.turns if t.word is None and t.attempt))
 
 
 class Player:
@@ -155,7 +163,8 @@ class ModelPlayer(Player):
     def prompts(self, states: Sequence[GameState]) -> list[str]:
         return [
             self.tokenizer.apply_chat_template(
-                build_messages(list(s.history), guesses_left=s.guesses_left), tokenize=False, continue_final_message=True
+                build_messages(list(s.history), guesses_left=s.guesses_left, rejected=s.rejected), tokenize=False,
+                continue_final_message=True
             )
             for s in states
         ]
@@ -206,7 +215,7 @@ def play_games(
         active = [g for g in games if not g.won and g.guesses < max_guesses]
         if not active:
             break
-        states = [GameState(tuple(g.history), max_guesses - g.guesses) for g in active]
+        states = [GameState(tuple(g.history), max_guesses - g.guesses, g.rejected) for g in active]
         answers = player.answer(states)
         for game, completion in zip(active, answers):
             parsed = parse_answer(completion, allowed_set)
@@ -214,7 +223,8 @@ def play_games(
             word = parsed.word if parsed.word in allowed_set and parsed.failure is not Failure.TWO_GUESSES else None
             pattern = feedback(word, game.secret) if word is not None else None
             failure = str(parsed.failure) if parsed.failure else None
-            game.turns.append(Turn(completion, word, pattern, parsed.strict, failure, _is_consistent(word, game.history)))
+            game.turns.append(Turn(completion, word, pattern, parsed.strict, failure, _is_consistent(word, game.history),
+                                   parsed.word))
         if bar is not None:
             bar.update(1)
     if bar is not None:

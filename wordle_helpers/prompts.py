@@ -66,27 +66,35 @@ def history_lines(history: Sequence[tuple[str, str]]) -> list[str]:
     ]
 
 
-def user_turn(history: Sequence[tuple[str, str]], guesses_left: int | None = None) -> str:
+REJECTED_LINE = "Not in the word list: "
+
+
+def user_turn(history: Sequence[tuple[str, str]], guesses_left: int | None = None,
+              rejected: Sequence[str] = ()) -> str:
     """The user message for a game state: a first-guess request, or the guesses so far and a request.
 
-    ``guesses_left`` defaults to the turns not yet used by ``history`` (evaluation passes it when an
-    invalid answer used up a turn without adding a guess).
+    ``rejected`` are earlier answers that were not allowed words (each used up a turn): they are listed on
+    a line of their own so the player can avoid writing them again. ``guesses_left`` defaults to the turns
+    not yet used by ``history`` and ``rejected``.
     """
-    if not history:
+    if not history and not rejected:
         return FIRST_TURN
     lines = history_lines(history)
-    left = MAX_GUESSES - len(history) if guesses_left is None else guesses_left
+    if rejected:
+        lines.append(REJECTED_LINE + ", ".join(word.upper() for word in rejected))
+    left = MAX_GUESSES - len(history) - len(rejected) if guesses_left is None else guesses_left
     return "Your guesses so far:\n" + "\n".join(lines) + f"\n\nYou have {left} guess{'es' if left != 1 else ''} left. {NEXT_TURN}"
 
 
 def build_messages(
-    history: Sequence[tuple[str, str]], prefill: bool = True, guesses_left: int | None = None
+    history: Sequence[tuple[str, str]], prefill: bool = True, guesses_left: int | None = None,
+    rejected: Sequence[str] = (),
 ) -> list[dict[str, str]]:
     """Chat messages for a game state: system rules, the user turn, and (by default) the assistant
     lead-in ending in ``<think>`` that the model continues. Any chat template renders them (notebook 02)."""
     messages = [
         {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": user_turn(history, guesses_left)},
+        {"role": "user", "content": user_turn(history, guesses_left, rejected)},
     ]
     if prefill:
         messages.append({"role": "assistant", "content": ASSISTANT_PREFILL})
