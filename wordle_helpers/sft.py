@@ -168,7 +168,10 @@ def _forget_stale_checkpoints(profile: Profile, out: Path) -> None:
 
     marker = base_dir(profile) / "build.json"
     base_key = json.loads(marker.read_text()).get("key") if marker.exists() else profile.model.name
-    run_key = json.dumps({"base": base_key, "sft": asdict(profile.sft), "data": asdict(profile.data)}, sort_keys=True)
+    from wordle_helpers.datasets import TeacherSettings
+
+    run_key = json.dumps({"base": base_key, "sft": asdict(profile.sft), "data": asdict(profile.data),
+                          "teacher": asdict(TeacherSettings())}, sort_keys=True)
     run_file = out / "run.json"
     leftovers = any(out.glob("checkpoint-*")) or (out / "final").exists()
     if leftovers and (not run_file.exists() or run_file.read_text() != run_key):
