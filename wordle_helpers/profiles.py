@@ -38,7 +38,7 @@ class ModelSettings:
     max_positions: int = 1024
     tokenizer_games: int = 3000
     pretrain_games: int = 20000
-    pretrain_steps: int = 1000
+    pretrain_steps: int = 1300
     pretrain_batch: int = 10
     pretrain_lr: float = 3e-3
     pretrain_max_length: int = 512
