@@ -38,7 +38,7 @@ TINY = dict(QWEN25_3B, hidden_size=64, intermediate_size=128, num_hidden_layers=
             num_key_value_heads=2, vocab_size=2048)
 
 
-def settings(dry_run: bool) -> list[dict[str, object]]:
+def settings() -> list[dict[str, object]]:
     """Every (stage, variant) to measure."""
     runs = []
     for gc_on in (False, True):
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     tokenizer = load_tokenizer(build_tiny_base(get_profile("smoke")))
     work = OUTPUT_DIR / "gpu-memory"
     results = []
-    for run in settings(args.dry_run):
+    for run in settings():
         try:
             results.append(measure(run, args.dry_run, steps, tokenizer, work))
         except torch.OutOfMemoryError as error:  # a setting that does not fit is a result, not a crash

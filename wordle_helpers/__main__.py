@@ -42,10 +42,8 @@ def _sft(args: argparse.Namespace) -> int:
 
 
 def _grpo(args: argparse.Namespace) -> int:
-    from wordle_helpers.grpo import train_grpo
+    from wordle_helpers.grpo import train_grpo, with_vllm
     from wordle_helpers.profiles import get_profile
-
-    from wordle_helpers.grpo import with_vllm
 
     profile = get_profile(args.profile)
     if args.vllm:

@@ -15,9 +15,9 @@ import html
 
 import numpy as np
 
-from wordle_helpers.evaluation import GameState, Player
+from wordle_helpers.evaluation import GameState, Player, playable_word
 from wordle_helpers.game import CORRECT, PRESENT, WordleGame, WordleInputError
-from wordle_helpers.parsing import Failure, parse_answer
+from wordle_helpers.parsing import parse_answer
 from wordle_helpers.profiles import Profile
 
 TILE_COLOURS = {CORRECT: "#6aaa64", PRESENT: "#c9b458", "x": "#787c7e"}
@@ -88,10 +88,14 @@ def letter_states(history: Sequence[tuple[str, str]]) -> dict[str, str]:
 
 def describe_answer(completion: str, allowed: frozenset[str]) -> tuple[str | None, str]:
     """The word a model answer plays (lenient, as in evaluation) and a short note for the board."""
-    parsed = parse_answer(completion, allowed)
-    if parsed.word in allowed and parsed.failure is not Failure.TWO_GUESSES:
+    return _describe(parse_answer(completion, allowed), allowed)
+
+
+def _describe(parsed, allowed: frozenset[str]) -> tuple[str | None, str]:
+    word = playable_word(parsed, allowed)
+    if word is not None:
         note = "" if parsed.strict else f" (format: {parsed.failure})"
-        return parsed.word, f"played {parsed.word.upper()}{note}"
+        return word, f"played {word.upper()}{note}"
     why = str(parsed.failure) if parsed.failure else "no guess"
     shown = f" {parsed.word.upper()!r}" if parsed.word else ""
     return None, f"answer could not be played ({why}{shown}); the turn is lost"
@@ -388,7 +392,8 @@ class WordleBoard:
         game = side.game
         completion = player.answer([GameState(tuple(game.history), game.guesses_left, tuple(side.rejected))])[0]
         self.thinking = completion if completion.strip() else "(empty answer)"
-        word, note = describe_answer(completion, self.allowed)
+        parsed = parse_answer(completion, self.allowed)
+        word, note = _describe(parsed, self.allowed)
         if word is not None:
             try:
                 game.guess(word)
@@ -397,7 +402,7 @@ class WordleBoard:
         if word is None:
             side.lost.append(game.turns_used)
             game.lose_turn()
-            attempt = parse_answer(completion).word
+            attempt = parsed.word
             if attempt and attempt not in self.allowed and attempt not in side.rejected:
                 side.rejected.append(attempt)  # shown to the model next turn, as in evaluation
         return note

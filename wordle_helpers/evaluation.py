@@ -192,6 +192,12 @@ class ModelPlayer(Player):
         return out
 
 
+def playable_word(parsed, allowed: frozenset[str]) -> str | None:
+    """The word an answer plays: its guess when that is an allowed word, even if the layout around it is off
+    (counted as a format miss); ``None`` when nothing can be played. Evaluation and the board both use it."""
+    return parsed.word if parsed.word in allowed and parsed.failure is not Failure.TWO_GUESSES else None
+
+
 def _is_consistent(word: str | None, history: History) -> bool:
     return word is not None and all(feedback(g, word) == p for g, p in history)
 
@@ -219,8 +225,7 @@ def play_games(
         answers = player.answer(states)
         for game, completion in zip(active, answers):
             parsed = parse_answer(completion, allowed_set)
-            # Lenient: a clear, allowed guess is played even if the layout is off (counted as a format miss).
-            word = parsed.word if parsed.word in allowed_set and parsed.failure is not Failure.TWO_GUESSES else None
+            word = playable_word(parsed, allowed_set)
             pattern = feedback(word, game.secret) if word is not None else None
             failure = str(parsed.failure) if parsed.failure else None
             game.turns.append(Turn(completion, word, pattern, parsed.strict, failure, _is_consistent(word, game.history),

@@ -183,12 +183,11 @@ def plot_guess_histograms(results: Mapping[str, Mapping[str, object]]) -> plt.Fi
     return fig
 
 
-_TILE = {"✓": "#6aaa64", "-": "#c9b458", "x": "#787c7e"}
-
-
 def plot_boards(games: Mapping[str, Mapping[str, object]], title: str = "") -> plt.Figure:
     """Games drawn as coloured Wordle boards, one per label; a lost turn (unplayable answer) is a row of
     ``?`` (notebook 05). ``games`` maps a label to a game as :func:`~wordle_helpers.evaluation.record_dict`."""
+    from wordle_helpers.board import TILE_COLOURS
+
     fig, axes = new_figure(ncols=max(len(games), 1))
     for ax, (label, game) in zip(axes, games.items()):
         ax.set_xlim(0, 5)
@@ -203,7 +202,8 @@ def plot_boards(games: Mapping[str, Mapping[str, object]], title: str = "") -> p
                 elif turn["word"] is None:
                     face, text, edge = "#f4f4f4", "?", "#9a9a9a"
                 else:
-                    face, text, edge = _TILE[turn["pattern"][spot]], turn["word"][spot].upper(), _TILE[turn["pattern"][spot]]
+                    colour = TILE_COLOURS[turn["pattern"][spot]]
+                    face, text, edge = colour, turn["word"][spot].upper(), colour
                 ax.add_patch(plt.Rectangle((spot + 0.05, -row - 0.95), 0.9, 0.9, facecolor=face, edgecolor=edge))
                 ax.text(spot + 0.5, -row - 0.5, text, ha="center", va="center", fontsize=10, fontweight="bold",
                         color="white" if turn is not None and turn["word"] is not None else "#555555")

@@ -146,12 +146,10 @@ def build_grpo_trainer(profile: Profile, start: str = "sft", max_steps: int | No
     """A ``GRPOTrainer`` ready to train from ``start`` (``sft`` or ``base``)."""
     from trl import GRPOTrainer
 
-    if profile.grpo.use_vllm:
-        _check_vllm(profile)  # before any model is loaded
-    model, tokenizer, peft_config = _starting_model(profile, start)
     stage = "grpo" if start == "sft" else "grpo-from-base"
+    args = grpo_config(profile, checkpoint_dir(profile, stage), max_steps)  # first: checks vLLM before any loading
+    model, tokenizer, peft_config = _starting_model(profile, start)
     dataset = dataset if dataset is not None else grpo_training_data(profile, tokenizer)
-    args = grpo_config(profile, checkpoint_dir(profile, stage), max_steps)
     tokenizer.padding_side = "left"
     return GRPOTrainer(model=model, reward_funcs=reward_functions(profile), args=args, train_dataset=dataset,
                        processing_class=tokenizer, peft_config=peft_config)

@@ -25,6 +25,7 @@ import time
 
 import numpy as np
 
+from wordle_helpers.game import is_solved
 from wordle_helpers.profiles import Profile
 from wordle_helpers.prompts import (
     GUESS_CLOSE,
@@ -113,7 +114,7 @@ def fitting_word_texts(played: list[list], seed: int, per_text: int = 12) -> lis
     texts = []
     for turns in played:
         history = [(t.guess, t.pattern) for t in turns]
-        if history[-1][1] == "✓" * 5:
+        if is_solved(history[-1][1]):
             history = history[:-1]
         if not history:
             continue

@@ -164,12 +164,11 @@ def _forget_stale_checkpoints(profile: Profile, out: Path) -> None:
     import shutil
     from dataclasses import asdict
 
+    from wordle_helpers.datasets import TeacherSettings
     from wordle_helpers.modeling import base_dir
 
     marker = base_dir(profile) / "build.json"
     base_key = json.loads(marker.read_text()).get("key") if marker.exists() else profile.model.name
-    from wordle_helpers.datasets import TeacherSettings
-
     run_key = json.dumps({"base": base_key, "sft": asdict(profile.sft), "data": asdict(profile.data),
                           "teacher": asdict(TeacherSettings())}, sort_keys=True)
     run_file = out / "run.json"
