@@ -14,7 +14,7 @@ import time
 from results import write_section
 from wordle_helpers.datasets import grpo_dataset
 from wordle_helpers.evaluation import ModelPlayer, evaluate_games, evaluate_states, play_games
-from wordle_helpers.modeling import base_dir, checkpoint_dir, load_model
+from wordle_helpers.modeling import base_dir, checkpoint_dir, load_model, spelling_probe
 from wordle_helpers.profiles import get_profile
 from wordle_helpers.words import load_allowed, load_answers, split_secrets
 
@@ -35,6 +35,8 @@ def main() -> None:
     rows = {}
     for which in ("base", "sft"):
         model, tokenizer = load_model(profile, which)
+        if which == "base":
+            spelling = spelling_probe(model, tokenizer, answers, allowed)
         player = ModelPlayer(model, tokenizer, name=which, batch_size=settings.batch_size, max_new_tokens=settings.max_new_tokens)
         rows[which] = {"states": evaluate_states(player, states), "games": evaluate_games(player, validation[:200], allowed)}
         print(which, {k: v for k, v in rows[which]["games"].items() if k != "secrets"}, flush=True)
@@ -75,7 +77,10 @@ def main() -> None:
 {status}
 
 Profile `{profile.name}`: tiny Qwen2 model ({profile.model.hidden_size} hidden, {profile.model.layers} layers),
+{profile.model.pretrain_steps} pretraining steps (answer list repeated {profile.model.answer_list_repeats} times),
 LoRA r={profile.sft.lora_r}, {profile.sft.max_steps} SFT steps of batch {profile.sft.batch_size}.
+Spelling: continuing word lists, the base model writes {len(spelling['written'])} five-letter words, of which
+{spelling['answer_rate']:.1%} are answers and {spelling['allowed_rate']:.1%} allowed words.
 
 | stage | wall time | target |
 | --- | --- | --- |

@@ -131,3 +131,47 @@ def test_hint_drills_list_only_answers_that_fit_every_hint(answers: list[str]) -
         matching = [Knowledge.from_history(h) for h in states if knowledge_lines(h) == notes]
         assert matching, f"no game state has the notes {notes}"
         assert any(all(known.fits(w.lower()) for w in words) for known in matching)
+
+
+def test_pretraining_text_repeats_the_answer_list_in_new_orders(answers: list[str]) -> None:
+    from collections import Counter
+
+    from wordle_helpers.modeling import _teacher_games, pretraining_texts
+
+    played = _teacher_games(20, seed=4)
+    lists = {repeats: [t for t in pretraining_texts(20, 4, played, answer_repeats=repeats) if t.startswith("Words: ")]
+             for repeats in (1, 3)}
+    counts = {r: Counter(w.lower() for line in lines for w in line.split()[1:]) for r, lines in lists.items()}
+    # Every answer once per repeat, plus once in the allowed list; other allowed words once either way.
+    assert all(counts[3][a] == 4 and counts[1][a] == 2 for a in answers)
+    assert {w for w, n in counts[3].items() if n == 1} == {w for w, n in counts[1].items() if n == 1}
+    first_lines = [line for line in lists[3] if set(line.split()[1:]) <= {a.upper() for a in answers}]
+    assert len(set(first_lines)) == len(first_lines)  # each repeat in its own order
+
+
+def test_spelling_rates_count_answers_and_allowed_words_on_the_first_line(answers: list[str]) -> None:
+    from wordle_helpers.modeling import spelling_rates
+
+    allowed = ["crane", "slate", "aahed"]
+    texts = [" SLATE AAHED BRATE TOO LONGER\nCRANE CRANE", " crane 12345", ""]
+    rates = spelling_rates(texts, ["crane", "slate"], allowed)
+    assert rates["written"] == ["slate", "aahed", "brate", "crane"]
+    assert rates["answer_rate"] == 0.5 and rates["allowed_rate"] == 0.75
+    assert spelling_rates(["", "no such 12345 tokens"], answers, allowed) == {"written": [], "answer_rate": 0.0, "allowed_rate": 0.0}
+
+
+def test_spelling_probe_is_repeatable_and_leaves_the_global_seed_alone(answers: list[str]) -> None:
+    import torch
+
+    from wordle_helpers.modeling import load_base_model, spelling_probe
+    from wordle_helpers.words import load_allowed
+
+    model, tokenizer = load_base_model(get_profile("smoke"))
+    allowed = load_allowed(answers=answers)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    first = spelling_probe(model, tokenizer, answers, allowed, lines=6, seed=1, max_new_tokens=30)
+    assert torch.equal(torch.rand(3), expected)
+    assert first == spelling_probe(model, tokenizer, answers, allowed, lines=6, seed=1, max_new_tokens=30)
+    assert set(first) == {"written", "answer_rate", "allowed_rate"}

@@ -8,8 +8,8 @@ Introduced in notebook 03. ``load_base_model(profile)`` returns ``(model, tokeni
   time (minutes on a laptop CPU) and reused after: a byte-level BPE tokenizer trained on the project's
   own text with Qwen2's pre-tokenizer, so it reloads as Qwen2's own class with identical ids; capital letters
   never merge, so each letter of a guess is its own token; a ChatML chat template with ``{% generation %}``
-  markers; and a base model pretrained, every parameter, on plain Wordle text (word lists and game
-  transcripts) that never shows the chat or ``<think>``/``<guess>`` answer format.
+  markers; and a base model pretrained, every parameter, on plain Wordle text (word lists, the answer list
+  many times over, and game transcripts) that never shows the chat or ``<think>``/``<guess>`` answer format.
 """
 
 from __future__ import annotations
@@ -126,18 +126,19 @@ def fitting_word_texts(played: list[list], seed: int, per_text: int = 12) -> lis
     return texts
 
 
-def pretraining_texts(games: int, seed: int, played: list[list] | None = None) -> list[str]:
+def pretraining_texts(games: int, seed: int, played: list[list] | None = None, answer_repeats: int = 1) -> list[str]:
     """The base model's corpus: annotated game transcripts, hint drills and word lists; no chat, no tags.
 
-    ``played`` reuses teacher games already played with the same ``games`` and ``seed``.
+    ``played`` reuses teacher games already played with the same ``games`` and ``seed``. The answer list
+    comes ``answer_repeats`` times, each in a new order: a tiny model learns to spell the answers only after
+    seeing each of them some hundreds of times (benchmarks/RESULTS.md), and a guess must be one of them.
     """
     from wordle_helpers.words import load_allowed, load_answers
 
     answers = load_answers()
     played = played or _teacher_games(games, seed)
     texts = [annotated_transcript(turns) for turns in played] + fitting_word_texts(played, seed)
-    repeats = max(1, games // 2000)
-    for r in range(repeats):
+    for r in range(answer_repeats):
         texts += word_list_lines(answers, seed=seed + r)
     texts += word_list_lines(load_allowed(answers=answers), seed=seed)
     order = np.random.default_rng(seed).permutation(len(texts))
@@ -303,7 +304,7 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
         pad_token_id=tokenizer.pad_token_id,
     )
     model = Qwen2ForCausalLM(config)
-    texts = pretraining_texts(settings.pretrain_games, seed)
+    texts = pretraining_texts(settings.pretrain_games, seed, answer_repeats=settings.answer_list_repeats)
     work = profile.output_dir / "base-build"
     args = SFTConfig(
         output_dir=str(work),
@@ -336,6 +337,39 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
                                   "seconds": round(time.perf_counter() - started, 1), "log": history}, indent=1))
     shutil.rmtree(work, ignore_errors=True)
     return target
+
+
+def spelling_probe(model, tokenizer, answers: list[str], allowed: list[str], lines: int = 50, seed: int = 0,
+                   max_new_tokens: int = 60) -> dict[str, object]:
+    """Does a base model know how the answers are spelled? (notebook 03)
+
+    It continues ``lines`` word-list lines (``Words: CRANE``) by sampling at temperature 1; the result is the
+    share of the five-letter words it writes that are answers and that are allowed words, and those words.
+    A model that has only learnt what English words look like writes plausible non-words (``BRATE``, ``POUNT``).
+    """
+    import torch
+
+    rng = np.random.default_rng(seed)
+    starts = [answers[int(i)].upper() for i in rng.integers(len(answers), size=lines)]
+    tokenizer.padding_side = "left"
+    batch = tokenizer([f"Words: {word}" for word in starts], return_tensors="pt", padding=True, add_special_tokens=False)
+    batch = {k: v.to(next(model.parameters()).device) for k, v in batch.items()}
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        torch.manual_seed(seed)
+        generated = model.generate(**batch, do_sample=True, temperature=1.0, top_k=0, top_p=1.0,
+                                   max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id)
+    texts = tokenizer.batch_decode(generated[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
+    return spelling_rates(texts, answers, allowed)
+
+
+def spelling_rates(texts: list[str], answers: list[str], allowed: list[str]) -> dict[str, object]:
+    """The five-letter words on the first line of each continuation, and the shares that are answers and
+    allowed words (0 when there are none)."""
+    written = [w.lower() for text in texts for w in (text.split("\n")[0].split()) if len(w) == 5 and w.isalpha()]
+    answer_set, allowed_set = set(answers), set(allowed)
+    count = max(1, len(written))
+    return {"written": written, "answer_rate": sum(w in answer_set for w in written) / count,
+            "allowed_rate": sum(w in allowed_set for w in written) / count}
 
 
 # ---------------------------------------------------------------------------------------------- loading

@@ -38,7 +38,10 @@ class ModelSettings:
     max_positions: int = 1024
     tokenizer_games: int = 3000
     pretrain_games: int = 20000
-    pretrain_steps: int = 1300
+    # The answer list makes about half of the pretraining text: spelling the answers is what a guess needs
+    # most, and a model this size learns them only after some hundreds of passes (benchmarks/RESULTS.md).
+    answer_list_repeats: int = 250
+    pretrain_steps: int = 2000
     pretrain_batch: int = 10
     pretrain_lr: float = 3e-3
     pretrain_max_length: int = 512
@@ -80,6 +83,7 @@ class SFTSettings:
     logging_steps: int = 10
     save_steps: int = 100
     gradient_checkpointing: bool = False
+    group_by_length: bool = True
 
 
 @dataclass(frozen=True)
@@ -144,7 +148,7 @@ LAPTOP = Profile(name="laptop")
 SMOKE = Profile(
     name="smoke",
     model=replace(LAPTOP.model, hidden_size=32, layers=1, heads=2, kv_heads=1, intermediate_size=64,
-                  vocab_size=400, tokenizer_games=200, pretrain_games=300, pretrain_steps=8, pretrain_batch=8),
+                  vocab_size=400, tokenizer_games=200, pretrain_games=300, answer_list_repeats=2, pretrain_steps=8, pretrain_batch=8),
     data=replace(LAPTOP.data, sft_games=60, grpo_rows=40),
     sft=replace(LAPTOP.sft, max_steps=6, batch_size=8, lora_r=4, lora_alpha=8, logging_steps=2, save_steps=3),
     grpo=replace(LAPTOP.grpo, max_steps=4, batch_size=8, num_generations=4, max_completion_length=24,
