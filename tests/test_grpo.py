@@ -91,3 +91,27 @@ def test_vllm_is_optional_and_refused_clearly_where_it_cannot_run(tmp_path, caps
         grpo_config(with_vllm(get_profile("smoke")), tmp_path)
     assert main(["grpo", "--profile", "smoke", "--vllm", "colocate"]) == 2
     assert "vLLM generation needs a GPU" in capsys.readouterr().err
+
+
+def test_a_retrained_sft_adapter_makes_old_grpo_checkpoints_stale(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import wordle_helpers.profiles as profiles
+    from wordle_helpers.grpo import run_description
+    from wordle_helpers.modeling import forget_stale_checkpoints
+
+    monkeypatch.setattr(profiles, "OUTPUT_DIR", tmp_path)
+    profile = dataclasses.replace(get_profile("smoke"), name="stale")
+    adapter = tmp_path / "stale" / "sft" / "final" / "adapter_model.safetensors"
+    adapter.parent.mkdir(parents=True)
+    adapter.write_bytes(b"first adapter")
+    out = tmp_path / "stale" / "grpo"
+    first = run_description(profile)
+    forget_stale_checkpoints(out, first)
+    (out / "checkpoint-4").mkdir()
+    (out / "final").mkdir()
+    forget_stale_checkpoints(out, run_description(profile))  # same adapter, same settings: kept to resume
+    assert (out / "checkpoint-4").exists() and (out / "final").exists()
+    adapter.write_bytes(b"retrained adapter")
+    assert run_description(profile) != first
+    forget_stale_checkpoints(out, run_description(profile))
+    assert not (out / "checkpoint-4").exists() and not (out / "final").exists()
+    assert run_description(profile, start="base")["sft"] is None

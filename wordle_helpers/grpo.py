@@ -155,17 +155,30 @@ def build_grpo_trainer(profile: Profile, start: str = "sft", max_steps: int | No
                        processing_class=tokenizer, peft_config=peft_config)
 
 
+def run_description(profile: Profile, start: str = "sft", max_steps: int | None = None) -> dict[str, object]:
+    """What a GRPO run's checkpoints belong to: its starting point (the SFT adapter's weights, or the base
+    model) and its settings. A retrained SFT adapter makes older GRPO checkpoints stale."""
+    from dataclasses import asdict
+
+    from wordle_helpers.modeling import base_key, file_digest
+
+    adapter = checkpoint_dir(profile, "sft") / "final" / "adapter_model.safetensors"
+    return {"start": start, "base": base_key(profile), "sft": file_digest(adapter) if start == "sft" else None,
+            "grpo": asdict(profile.grpo), "data": asdict(profile.data), "max_steps": max_steps}
+
+
 def train_grpo(profile: Profile, start: str = "sft", max_steps: int | None = None, resume: bool = True) -> Path:
     """Run GRPO and save the adapter to ``outputs/<profile>/grpo/final`` (or ``grpo-from-base/final``).
 
     Stops at once, naming the command to run, when the SFT checkpoint is missing. An interrupted run
     resumes from its last checkpoint; the training log is kept in ``log.json`` for the notebook's plots.
     """
-    from wordle_helpers.modeling import finish_run, main_process_first
+    from wordle_helpers.modeling import finish_run, forget_stale_checkpoints, main_process_first
 
     with main_process_first():
         trainer = build_grpo_trainer(profile, start, max_steps)
-    out = Path(trainer.args.output_dir)
+        out = Path(trainer.args.output_dir)
+        forget_stale_checkpoints(out, run_description(profile, start, max_steps))
     has_checkpoint = any(out.glob("checkpoint-*"))
     trainer.train(resume_from_checkpoint=bool(resume and has_checkpoint))
     return finish_run(trainer, out, "log.json", trainer.state.log_history)

@@ -224,6 +224,34 @@ def common_training_args(profile: Profile, logging_steps: int, save_steps: int |
     }
 
 
+def base_key(profile: Profile) -> str:
+    """What identifies the profile's base model: the tiny build's key, or the hub id or path."""
+    marker = base_dir(profile) / "build.json"
+    if profile.model.is_tiny and marker.exists():
+        return json.loads(marker.read_text()).get("key", "")
+    return profile.model.name
+
+
+def forget_stale_checkpoints(out: Path, run: dict[str, object]) -> None:
+    """Checkpoints in ``out`` belong to the run described by ``run`` (starting model, settings): when it
+    changed, the old checkpoints and final adapter are removed so that training starts afresh instead of
+    resuming someone else's run."""
+    key = json.dumps(run, sort_keys=True)
+    run_file = out / "run.json"
+    leftovers = any(out.glob("checkpoint-*")) or (out / "final").exists()
+    if leftovers and (not run_file.exists() or run_file.read_text() != key):
+        logger.warning("the starting model or the settings changed since the last run in %s; starting afresh", out)
+        for old in [*out.glob("checkpoint-*"), out / "final"]:
+            shutil.rmtree(old, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    run_file.write_text(key)
+
+
+def file_digest(path: Path) -> str:
+    """A short hash of a file's bytes (an adapter's weights), or ``"missing"``."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else "missing"
+
+
 def main_process_first():
     """A context in which, under ``accelerate launch``, rank 0 goes first (builds the tiny base, caches data,
     clears stale checkpoints) and the other ranks wait and then reuse its results; a no-op in one process."""

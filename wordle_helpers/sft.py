@@ -162,25 +162,14 @@ def train_sft(profile: Profile, resume: bool = True) -> Path:
 
 
 def _forget_stale_checkpoints(profile: Profile, out: Path) -> None:
-    """Checkpoints belong to one base model and one set of settings; anything else is started afresh."""
-    import shutil
+    """SFT checkpoints belong to one base model, one set of settings and one teacher."""
     from dataclasses import asdict
 
     from wordle_helpers.datasets import TeacherSettings
-    from wordle_helpers.modeling import base_dir
+    from wordle_helpers.modeling import base_key, forget_stale_checkpoints
 
-    marker = base_dir(profile) / "build.json"
-    base_key = json.loads(marker.read_text()).get("key") if marker.exists() else profile.model.name
-    run_key = json.dumps({"base": base_key, "sft": asdict(profile.sft), "data": asdict(profile.data),
-                          "teacher": asdict(TeacherSettings())}, sort_keys=True)
-    run_file = out / "run.json"
-    leftovers = any(out.glob("checkpoint-*")) or (out / "final").exists()
-    if leftovers and (not run_file.exists() or run_file.read_text() != run_key):
-        logger.warning("settings or base model changed since the last SFT run in %s; starting afresh", out)
-        for old in [*out.glob("checkpoint-*"), out / "final"]:
-            shutil.rmtree(old, ignore_errors=True)
-    out.mkdir(parents=True, exist_ok=True)
-    run_file.write_text(run_key)
+    forget_stale_checkpoints(out, {"base": base_key(profile), "sft": asdict(profile.sft), "data": asdict(profile.data),
+                                   "teacher": asdict(TeacherSettings())})
 
 
 def loss_log(profile: Profile) -> dict[str, object]:
