@@ -393,7 +393,7 @@ def spelling_probe(model, tokenizer, answers: list[str], allowed: list[str], lin
 def spelling_rates(texts: list[str], answers: list[str], allowed: list[str]) -> dict[str, object]:
     """The five-letter words on the first line of each continuation, and the shares that are answers and
     allowed words (0 when there are none)."""
-    written = [w.lower() for text in texts for w in (text.split("\n")[0].split()) if len(w) == 5 and w.isalpha()]
+    written = [w.lower() for text in texts for w in text.split("\n")[0].split() if len(w) == 5 and w.isalpha()]
     answer_set, allowed_set = set(answers), set(allowed)
     count = max(1, len(written))
     return {"written": written, "answer_rate": sum(w in answer_set for w in written) / count,
