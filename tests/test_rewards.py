@@ -91,6 +91,15 @@ def test_constants_are_configurable() -> None:
     assert strict["feedback_reward"].__name__ == "feedback_reward"
 
 
+def test_fits_all_hints_bonus_pays_only_guesses_that_could_be_the_secret() -> None:
+    bonus = make_rewards(with_constants(fits_all_hints=1.0))["feedback_reward"]
+    plain = call(feedback_reward, [answer("TRAIT"), answer("TRAIN")])
+    with_bonus = call(bonus, [answer("TRAIT"), answer("TRAIN")])
+    assert with_bonus[0] == pytest.approx(plain[0] + 1.0)  # TRAIT keeps every hint
+    assert with_bonus[1] == pytest.approx(plain[1])  # TRAIN plays N, known absent
+    assert call(bonus, [answer("TRAIT")], history="[]") == [0.1]  # nothing to keep on the first turn
+
+
 def test_combined_reward_total() -> None:
     scores = combined_reward(answer("TRAIT"), HISTORY)
     assert scores["total"] == pytest.approx(scores["format_reward"] + scores["feedback_reward"] + scores["info_gain_reward"])

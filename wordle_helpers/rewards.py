@@ -47,6 +47,7 @@ class RewardConstants:
     yellow_same_spot: float = -0.2  # a present letter put back where it is known not to be
     known_absent: float = -0.5  # a letter known to be absent
     new_letter: float = 0.05  # a letter not tested yet
+    fits_all_hints: float = 0.0  # bonus when the whole guess could still be the secret (not in the reference plan)
     no_history: float = 0.1  # feedback reward on the first turn
     no_guess: float = 0.0  # feedback and information reward without a valid guess
     feedback_needs_allowed_word: bool = False  # pay for using feedback only when the guess is a real word
@@ -217,6 +218,8 @@ def feedback_score(word: str | None, history: History, constants: RewardConstant
             score += constants.yellow_same_spot if spot in known.excluded.get(letter, ()) else constants.yellow_moved
         else:
             score += constants.new_letter
+    if constants.fits_all_hints and known.fits(word):
+        score += constants.fits_all_hints
     return score
 
 
@@ -233,7 +236,8 @@ def make_rewards(constants: RewardConstants = REFERENCE_CONSTANTS) -> dict[str, 
     @_safe
     def feedback_reward(prompts: object, completions: list[object], **kwargs: object) -> list[float]:
         """Per letter of the guess: +0.2 known green kept, +0.1 present letter in a new spot, −0.2 present
-        letter in a spot it is known not to be, −0.5 letter known absent, +0.05 untested letter. 0.1 with no
+        letter in a spot it is known not to be, −0.5 letter known absent, +0.05 untested letter, plus
+        ``fits_all_hints`` (0 in the reference plan) when the guess could still be the secret. 0.1 with no
         history yet; 0.0 without a five-letter guess (or, if configured, without an allowed word); an
         unreadable history scores 0.0."""
         cache: dict[str, History | None] = {}
