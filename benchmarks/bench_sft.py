@@ -14,8 +14,9 @@ import time
 from results import write_section
 from wordle_helpers.datasets import grpo_dataset
 from wordle_helpers.evaluation import ModelPlayer, evaluate_games, evaluate_states, play_games
-from wordle_helpers.modeling import base_dir, checkpoint_dir, load_model, spelling_probe
+from wordle_helpers.modeling import base_dir, checkpoint_dir, hint_probe, load_model, spelling_probe
 from wordle_helpers.profiles import get_profile
+from wordle_helpers.rewards import parse_history
 from wordle_helpers.words import load_allowed, load_answers, split_secrets
 
 
@@ -37,6 +38,7 @@ def main() -> None:
         model, tokenizer = load_model(profile, which)
         if which == "base":
             spelling = spelling_probe(model, tokenizer, answers, allowed)
+            hints = hint_probe(model, tokenizer, [parse_history(s["past_guess_history"]) for s in states], answers)
         player = ModelPlayer(model, tokenizer, name=which, batch_size=settings.batch_size, max_new_tokens=settings.max_new_tokens)
         rows[which] = {"states": evaluate_states(player, states), "games": evaluate_games(player, validation[:200], allowed)}
         print(which, {k: v for k, v in rows[which]["games"].items() if k != "secrets"}, flush=True)
@@ -77,10 +79,13 @@ def main() -> None:
 {status}
 
 Profile `{profile.name}`: tiny Qwen2 model ({profile.model.hidden_size} hidden, {profile.model.layers} layers),
-{profile.model.pretrain_steps} pretraining steps (answer list repeated {profile.model.answer_list_repeats} times),
+{profile.model.pretrain_steps} pretraining steps (answer list repeated {profile.model.answer_list_repeats} times,
+{profile.model.drills_per_game} hint drills per teacher game),
 LoRA r={profile.sft.lora_r}, {profile.sft.max_steps} SFT steps of batch {profile.sft.batch_size}.
 Spelling: continuing word lists, the base model writes {len(spelling['written'])} five-letter words, of which
 {spelling['answer_rate']:.1%} are answers and {spelling['allowed_rate']:.1%} allowed words.
+Hints: continuing a hint drill for each of the {len(hints['words'])} validation states past the first turn, the
+base model's first word fits every hint for {hints['fit_rate']:.1%} of them ({hints['answer_rate']:.1%} are answers).
 
 | stage | wall time | target |
 | --- | --- | --- |

@@ -149,6 +149,26 @@ def test_pretraining_text_repeats_the_answer_list_in_new_orders(answers: list[st
     assert len(set(first_lines)) == len(first_lines)  # each repeat in its own order
 
 
+def test_pretraining_text_holds_the_asked_number_of_distinct_drills_per_game() -> None:
+    from wordle_helpers.modeling import _teacher_games, pretraining_texts
+
+    played = _teacher_games(20, seed=4)
+    drills = {k: [t for t in pretraining_texts(20, 4, played, drills_per_game=k) if t.startswith("Hints:")] for k in (1, 3)}
+    assert len(drills[3]) == 3 * len(drills[1]) > 0
+    assert len(set(drills[3])) > 2 * len(drills[1])  # new turns and words, not copies
+
+
+def test_hint_rates_count_words_that_fit_and_answers(answers: list[str]) -> None:
+    from wordle_helpers.modeling import hint_drill, hint_rates
+
+    history = [("crane", feedback("crane", "trait"))]  # x✓✓xx
+    assert hint_drill(history) == "Hints:\nfixed: _ R A _ _\nno: C E N\nWords that fit every hint:"
+    rates = hint_rates([history] * 4, ["trait", "brain", "qrazz", ""], answers)
+    # BRAIN plays N, known absent; QRAZZ fits the hints but is no answer; an empty answer fits nothing.
+    assert rates["fit_rate"] == 0.5 and rates["answer_rate"] == 0.5
+    assert hint_rates([], [], answers)["fit_rate"] == 0.0
+
+
 def test_spelling_rates_count_answers_and_allowed_words_on_the_first_line(answers: list[str]) -> None:
     from wordle_helpers.modeling import spelling_rates
 

@@ -100,6 +100,11 @@ def word_list_lines(words: list[str], per_line: int = 12, seed: int = 0) -> list
     return ["Words: " + " ".join(shuffled[i : i + per_line]) for i in range(0, len(shuffled), per_line)]
 
 
+def hint_drill(history: list, words: str = "") -> str:
+    """A hint drill's text: the notes on ``history``, then ``Words that fit every hint:`` and ``words``."""
+    return "\n".join(["Hints:", *knowledge_lines(history), f"Words that fit every hint: {words}".rstrip()])
+
+
 def fitting_word_texts(played: list[list], seed: int, per_text: int = 12) -> list[str]:
     """One hint drill per game: the hints after a random turn, then answers that fit them all.
 
@@ -122,22 +127,27 @@ def fitting_word_texts(played: list[list], seed: int, per_text: int = 12) -> lis
         fitting = solver.candidate_indices(known)
         chosen = rng.permutation(fitting)[:per_text]
         words = " ".join(solver.answers[i].upper() for i in chosen)
-        texts.append("\n".join(["Hints:", *knowledge_lines(known), f"Words that fit every hint: {words}"]))
+        texts.append(hint_drill(known, words))
     return texts
 
 
-def pretraining_texts(games: int, seed: int, played: list[list] | None = None, answer_repeats: int = 1) -> list[str]:
+def pretraining_texts(games: int, seed: int, played: list[list] | None = None, answer_repeats: int = 1,
+                      drills_per_game: int = 1) -> list[str]:
     """The base model's corpus: annotated game transcripts, hint drills and word lists; no chat, no tags.
 
     ``played`` reuses teacher games already played with the same ``games`` and ``seed``. The answer list
     comes ``answer_repeats`` times, each in a new order: a tiny model learns to spell the answers only after
     seeing each of them some hundreds of times (benchmarks/RESULTS.md), and a guess must be one of them.
+    Each game gives ``drills_per_game`` hint drills, each from a turn and words drawn afresh: finding words
+    that fit the hints is the skill the tiny model learns slowest.
     """
     from wordle_helpers.words import load_allowed, load_answers
 
     answers = load_answers()
     played = played or _teacher_games(games, seed)
-    texts = [annotated_transcript(turns) for turns in played] + fitting_word_texts(played, seed)
+    texts = [annotated_transcript(turns) for turns in played]
+    for k in range(drills_per_game):
+        texts += fitting_word_texts(played, seed + k)
     for r in range(answer_repeats):
         texts += word_list_lines(answers, seed=seed + r)
     texts += word_list_lines(load_allowed(answers=answers), seed=seed)
@@ -222,6 +232,17 @@ def common_training_args(profile: Profile, logging_steps: int, save_steps: int |
         "activation_checkpointing": checkpointing,
         **saving,
     }
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes in bfloat16 natively (AMX or AVX-512 BF16): there, mixed precision makes
+    the tiny model's pretraining about a quarter faster; elsewhere it would be emulated and slower."""
+    import torch
+
+    try:
+        return bool(torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported())
+    except AttributeError:  # a torch without these probes
+        return False
 
 
 def base_key(profile: Profile) -> str:
@@ -332,7 +353,8 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
         pad_token_id=tokenizer.pad_token_id,
     )
     model = Qwen2ForCausalLM(config)
-    texts = pretraining_texts(settings.pretrain_games, seed, answer_repeats=settings.answer_list_repeats)
+    texts = pretraining_texts(settings.pretrain_games, seed, answer_repeats=settings.answer_list_repeats,
+                              drills_per_game=settings.drills_per_game)
     work = profile.output_dir / "base-build"
     args = SFTConfig(
         output_dir=str(work),
@@ -348,7 +370,8 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
         packing=True,
         packing_strategy="wrapped",
         eos_token=END_OF_TEXT,  # documents end with end-of-text; the chat's <|im_end|> stays unseen
-        **common_training_args(profile, max(1, settings.pretrain_steps // 20), save_steps=None),
+        **{**common_training_args(profile, max(1, settings.pretrain_steps // 20), save_steps=None),
+           "bf16": settings.pretrain_bf16 and cpu_has_native_bf16()},
     )
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_dict({"text": texts}), processing_class=tokenizer)
     trainer.train()
@@ -388,6 +411,38 @@ def spelling_probe(model, tokenizer, answers: list[str], allowed: list[str], lin
                                    max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id)
     texts = tokenizer.batch_decode(generated[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
     return spelling_rates(texts, answers, allowed)
+
+
+def hint_probe(model, tokenizer, histories: list, answers: list[str]) -> dict[str, object]:
+    """Can a base model find words that fit a game's hints? (notebook 03)
+
+    For each non-empty history it continues a hint drill (``Hints:``, the notes, ``Words that fit every
+    hint:``) greedily; the result is the share of first words that fit every hint, the share of them that are
+    answers, and the first words. It measures the skill a guess needs after the first turn, before SFT.
+    """
+    import torch
+
+    histories = [list(h) for h in histories if h]
+    prompts = [hint_drill(h) for h in histories]
+    tokenizer.padding_side = "left"
+    batch = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+    batch = {k: v.to(next(model.parameters()).device) for k, v in batch.items()}
+    with torch.no_grad():
+        generated = model.generate(**batch, do_sample=False, temperature=None, top_p=None, top_k=None,
+                                   max_new_tokens=12, pad_token_id=tokenizer.pad_token_id)
+    texts = tokenizer.batch_decode(generated[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
+    firsts = [next(iter(text.split()), "").lower() for text in texts]
+    return hint_rates(histories, firsts, answers)
+
+
+def hint_rates(histories: list, words: list[str], answers: list[str]) -> dict[str, object]:
+    """The shares of ``words`` (one per history) that fit their history's hints and that are answers."""
+    from wordle_helpers.game import Knowledge
+
+    count = max(1, len(words))
+    answer_set = set(answers)
+    fits = [len(w) == 5 and w.isalpha() and Knowledge.from_history(h).fits(w) for h, w in zip(histories, words)]
+    return {"words": list(words), "fit_rate": sum(fits) / count, "answer_rate": sum(w in answer_set for w in words) / count}
 
 
 def spelling_rates(texts: list[str], answers: list[str], allowed: list[str]) -> dict[str, object]:
