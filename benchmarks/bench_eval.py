@@ -31,7 +31,7 @@ def main() -> None:
     which = "grpo" if (checkpoint_dir(profile, "grpo") / "final").exists() else "sft"
     player = make_player(profile, which, answers, allowed)
     start = time.perf_counter()
-    records = play_games(player, secrets, allowed)
+    play_games(player, secrets, allowed)
     seconds = time.perf_counter() - start
     print(f"{GAMES} games with {which}: {seconds:.1f} s", flush=True)
 

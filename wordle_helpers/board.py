@@ -303,7 +303,7 @@ class WordleBoard:
             return
         game = self.you.game
         try:
-            pattern = game.guess(word)
+            game.guess(word)
         except WordleInputError as error:
             self._say(str(error)[:1].upper() + str(error)[1:] + ".", "error")
             return

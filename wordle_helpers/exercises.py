@@ -91,7 +91,7 @@ def check_trained_token_count(answer: int, batch: dict, row: int = 0) -> bool:
     return _report(
         int(answer) == expected,
         f"right: {expected} of {total} tokens are trained; the prompt's {total - expected} are masked with -100",
-        f"not quite: count the labels that are not -100 (hint: (batch['labels'][0] != -100).sum())",
+        "not quite: count the labels that are not -100 (hint: (batch['labels'][0] != -100).sum())",
     )
 
 

@@ -26,7 +26,7 @@ from wordle_helpers.game import (
     parse_feedback,
     validate_pattern,
 )
-from wordle_helpers.parsing import Failure, ParsedAnswer, completion_text, parse_answer
+from wordle_helpers.parsing import Failure, ParsedAnswer, parse_answer
 
 logger = logging.getLogger(__name__)
 
