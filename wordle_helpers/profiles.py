@@ -38,7 +38,7 @@ class ModelSettings:
     max_positions: int = 1024
     tokenizer_games: int = 3000
     pretrain_games: int = 20000
-    # The answer list makes about a third of the pretraining text: spelling the answers is what a guess needs
+    # The answer list makes about a fifth of the pretraining text: spelling the answers is what a guess needs
     # most, and a model this size learns them only after some hundreds of passes (benchmarks/RESULTS.md).
     answer_list_repeats: int = 250
     # Hint drills (hints, then answers that fit them) per teacher game: the base model's first word after
