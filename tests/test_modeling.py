@@ -195,3 +195,14 @@ def test_spelling_probe_is_repeatable_and_leaves_the_global_seed_alone(answers: 
     assert torch.equal(torch.rand(3), expected)
     assert first == spelling_probe(model, tokenizer, answers, allowed, lines=6, seed=1, max_new_tokens=30)
     assert set(first) == {"written", "answer_rate", "allowed_rate"}
+
+
+def test_hint_probe_answers_each_game_state_past_the_first_turn(smoke_base, answers: list[str]) -> None:
+    from wordle_helpers.modeling import hint_probe, hint_rates
+
+    model, tokenizer = smoke_base
+    histories = [[], [("crane", feedback("crane", "trait"))], [("slate", feedback("slate", "trait"))]]
+    result = hint_probe(model, tokenizer, histories, answers)
+    assert len(result["words"]) == 2  # the first-turn state has no hints to keep
+    assert result == hint_rates(histories[1:], result["words"], answers)
+    assert hint_probe(model, tokenizer, [[]], answers)["words"] == []

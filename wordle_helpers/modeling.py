@@ -423,6 +423,8 @@ def hint_probe(model, tokenizer, histories: list, answers: list[str]) -> dict[st
     import torch
 
     histories = [list(h) for h in histories if h]
+    if not histories:
+        return hint_rates([], [], answers)
     prompts = [hint_drill(h) for h in histories]
     tokenizer.padding_side = "left"
     batch = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
