@@ -211,10 +211,11 @@ def train_tokenizer(texts: list[str], vocab_size: int):
 
 
 def common_training_args(profile: Profile, logging_steps: int, save_steps: int | None,
-                         checkpointing: bool = False) -> dict[str, object]:
+                         checkpointing: bool = False, cpu_bf16: bool = False) -> dict[str, object]:
     """Trainer arguments every stage shares: device and precision, seeding, logging, checkpoints
     (``save_steps=None`` saves none), activation checkpointing (TRL turns it on unless told; it only pays
-    where memory is short). On a CPU: ``use_cpu=True`` and no bf16."""
+    where memory is short). On a CPU: ``use_cpu=True``, and bf16 mixed precision only when ``cpu_bf16`` asks
+    for it and the CPU has native bfloat16."""
     import torch
 
     on_gpu = torch.cuda.is_available() and not profile.model.is_tiny
@@ -222,7 +223,7 @@ def common_training_args(profile: Profile, logging_steps: int, save_steps: int |
         "save_strategy": "steps", "save_steps": save_steps, "save_total_limit": 2}
     return {
         "use_cpu": not on_gpu,
-        "bf16": on_gpu,
+        "bf16": on_gpu or (cpu_bf16 and cpu_has_native_bf16()),
         "report_to": "none",
         "logging_steps": logging_steps,
         "seed": profile.data.seed,
@@ -370,8 +371,8 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
         packing=True,
         packing_strategy="wrapped",
         eos_token=END_OF_TEXT,  # documents end with end-of-text; the chat's <|im_end|> stays unseen
-        **{**common_training_args(profile, max(1, settings.pretrain_steps // 20), save_steps=None),
-           "bf16": settings.pretrain_bf16 and cpu_has_native_bf16()},
+        **common_training_args(profile, max(1, settings.pretrain_steps // 20), save_steps=None,
+                               cpu_bf16=settings.pretrain_bf16),
     )
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_dict({"text": texts}), processing_class=tokenizer)
     trainer.train()
@@ -390,6 +391,18 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
     return target
 
 
+def _continuations(model, tokenizer, prompts: list[str], max_new_tokens: int, **options: object) -> list[str]:
+    """What ``model`` writes after each plain-text prompt, in one left-padded batch (the base-model probes)."""
+    import torch
+
+    tokenizer.padding_side = "left"
+    batch = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+    batch = {k: v.to(next(model.parameters()).device) for k, v in batch.items()}
+    with torch.no_grad():
+        generated = model.generate(**batch, **options, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id)
+    return tokenizer.batch_decode(generated[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
+
+
 def spelling_probe(model, tokenizer, answers: list[str], allowed: list[str], lines: int = 50, seed: int = 0,
                    max_new_tokens: int = 60) -> dict[str, object]:
     """Does a base model know how the answers are spelled? (notebook 03)
@@ -402,14 +415,10 @@ def spelling_probe(model, tokenizer, answers: list[str], allowed: list[str], lin
 
     rng = np.random.default_rng(seed)
     starts = [answers[int(i)].upper() for i in rng.integers(len(answers), size=lines)]
-    tokenizer.padding_side = "left"
-    batch = tokenizer([f"Words: {word}" for word in starts], return_tensors="pt", padding=True, add_special_tokens=False)
-    batch = {k: v.to(next(model.parameters()).device) for k, v in batch.items()}
-    with torch.random.fork_rng(devices=[]), torch.no_grad():
+    with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        generated = model.generate(**batch, do_sample=True, temperature=1.0, top_k=0, top_p=1.0,
-                                   max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id)
-    texts = tokenizer.batch_decode(generated[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
+        texts = _continuations(model, tokenizer, [f"Words: {word}" for word in starts], max_new_tokens,
+                               do_sample=True, temperature=1.0, top_k=0, top_p=1.0)
     return spelling_rates(texts, answers, allowed)
 
 
@@ -420,19 +429,11 @@ def hint_probe(model, tokenizer, histories: list, answers: list[str]) -> dict[st
     hint:``) greedily; the result is the share of first words that fit every hint, the share of them that are
     answers, and the first words. It measures the skill a guess needs after the first turn, before SFT.
     """
-    import torch
-
     histories = [list(h) for h in histories if h]
     if not histories:
         return hint_rates([], [], answers)
-    prompts = [hint_drill(h) for h in histories]
-    tokenizer.padding_side = "left"
-    batch = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
-    batch = {k: v.to(next(model.parameters()).device) for k, v in batch.items()}
-    with torch.no_grad():
-        generated = model.generate(**batch, do_sample=False, temperature=None, top_p=None, top_k=None,
-                                   max_new_tokens=12, pad_token_id=tokenizer.pad_token_id)
-    texts = tokenizer.batch_decode(generated[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
+    texts = _continuations(model, tokenizer, [hint_drill(h) for h in histories], 12,
+                           do_sample=False, temperature=None, top_p=None, top_k=None)
     firsts = [next(iter(text.split()), "").lower() for text in texts]
     return hint_rates(histories, firsts, answers)
 
