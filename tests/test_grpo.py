@@ -115,3 +115,17 @@ def test_a_retrained_sft_adapter_makes_old_grpo_checkpoints_stale(tmp_path, monk
     forget_stale_checkpoints(out, run_description(profile))
     assert not (out / "checkpoint-4").exists() and not (out / "final").exists()
     assert run_description(profile, start="base")["sft"] is None
+
+
+def test_finished_runs_are_reused_and_not_trained_again(smoke_base) -> None:
+    """Running a notebook twice must not add steps to a finished SFT or GRPO run (nor retrain GRPO)."""
+    from wordle_helpers.modeling import file_digest
+    from wordle_helpers.sft import train_sft
+
+    profile = get_profile("smoke")
+    for train in (train_sft, train_grpo):
+        final = train(profile)
+        weights = final / "adapter_model.safetensors"
+        before = (file_digest(weights), weights.stat().st_mtime_ns, sorted(p.name for p in final.parent.glob("checkpoint-*")))
+        assert train(profile) == final
+        assert (file_digest(weights), weights.stat().st_mtime_ns, sorted(p.name for p in final.parent.glob("checkpoint-*"))) == before

@@ -96,13 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sft = commands.add_parser("sft", help="stage 1: supervised fine-tuning with LoRA")
     sft.add_argument("--profile", default=None, help="smoke, laptop or gpu (default: $WORDLE_PROFILE or laptop)")
-    sft.add_argument("--restart", action="store_true", help="ignore earlier checkpoints and start over")
+    sft.add_argument("--restart", action="store_true", help="train afresh, ignoring earlier checkpoints and a finished adapter")
     sft.set_defaults(func=_sft)
 
     grpo = commands.add_parser("grpo", help="stage 2: GRPO from the SFT checkpoint")
     grpo.add_argument("--profile", default=None, help="smoke, laptop or gpu (default: $WORDLE_PROFILE or laptop)")
     grpo.add_argument("--start", default="sft", choices=["sft", "base"], help="start from the SFT adapter (default) or the base model")
-    grpo.add_argument("--restart", action="store_true", help="ignore earlier checkpoints and start over")
+    grpo.add_argument("--restart", action="store_true", help="train afresh, ignoring earlier checkpoints and a finished adapter")
     grpo.add_argument("--vllm", choices=["colocate", "server"], default=None,
                       help="generate with vLLM (GPU only; pip install vllm): in the training process, or from a "
                            "separate `trl vllm-serve` server")

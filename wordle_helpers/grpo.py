@@ -142,12 +142,16 @@ def _starting_model(profile: Profile, start: str):
     return model, tokenizer, lora_config(profile)
 
 
+def _stage_dir(profile: Profile, start: str) -> Path:
+    """Where a GRPO run from ``start`` keeps its checkpoints: ``grpo`` (from SFT) or ``grpo-from-base``."""
+    return checkpoint_dir(profile, "grpo" if start == "sft" else "grpo-from-base")
+
+
 def build_grpo_trainer(profile: Profile, start: str = "sft", max_steps: int | None = None, dataset=None):
     """A ``GRPOTrainer`` ready to train from ``start`` (``sft`` or ``base``)."""
     from trl import GRPOTrainer
 
-    stage = "grpo" if start == "sft" else "grpo-from-base"
-    args = grpo_config(profile, checkpoint_dir(profile, stage), max_steps)  # first: checks vLLM before any loading
+    args = grpo_config(profile, _stage_dir(profile, start), max_steps)  # first: checks vLLM before any loading
     model, tokenizer, peft_config = _starting_model(profile, start)
     dataset = dataset if dataset is not None else grpo_training_data(profile, tokenizer)
     tokenizer.padding_side = "left"
@@ -171,14 +175,20 @@ def train_grpo(profile: Profile, start: str = "sft", max_steps: int | None = Non
     """Run GRPO and save the adapter to ``outputs/<profile>/grpo/final`` (or ``grpo-from-base/final``).
 
     Stops at once, naming the command to run, when the SFT checkpoint is missing. An interrupted run
-    resumes from its last checkpoint; the training log is kept in ``log.json`` for the notebook's plots.
+    resumes from its last checkpoint, and a finished one with the same start and settings is reused as it
+    is (``resume=False`` trains afresh); the training log is kept in ``log.json`` for the notebook's plots.
     """
-    from wordle_helpers.modeling import finish_run, forget_stale_checkpoints, main_process_first
+    from wordle_helpers.modeling import finish_run, finished_adapter, forget_stale_checkpoints, main_process_first
 
+    out = _stage_dir(profile, start)
     with main_process_first():
-        trainer = build_grpo_trainer(profile, start, max_steps)
-        out = Path(trainer.args.output_dir)
         forget_stale_checkpoints(out, run_description(profile, start, max_steps))
+        done = finished_adapter(out) if resume else None
+        if done is None:
+            trainer = build_grpo_trainer(profile, start, max_steps)
+    if done is not None:
+        logger.info("GRPO already finished for these settings: %s", done)
+        return done
     has_checkpoint = any(out.glob("checkpoint-*"))
     trainer.train(resume_from_checkpoint=bool(resume and has_checkpoint))
     return finish_run(trainer, out, "log.json", trainer.state.log_history)

@@ -269,6 +269,13 @@ def forget_stale_checkpoints(out: Path, run: dict[str, object]) -> None:
     run_file.write_text(key)
 
 
+def finished_adapter(out: Path) -> Path | None:
+    """``out/final`` when a run in ``out`` finished (its adapter is saved), else ``None``. Call it after
+    :func:`forget_stale_checkpoints`, which removes a final adapter that belongs to other settings."""
+    final = out / "final"
+    return final if (final / "adapter_model.safetensors").exists() else None
+
+
 def file_digest(path: Path) -> str:
     """A short hash of a file's bytes (an adapter's weights), or ``"missing"``."""
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else "missing"

@@ -142,16 +142,22 @@ def adapter_and_optimizer(profile: Profile, model):
 def train_sft(profile: Profile, resume: bool = True) -> Path:
     """Run SFT for the profile and save the adapter to ``outputs/<profile>/sft/final`` (notebook 03).
 
-    An interrupted run resumes from its last checkpoint; the loss log is kept in ``loss_log.json``.
+    An interrupted run resumes from its last checkpoint, and a finished one with the same base model and
+    settings is reused as it is (``resume=False`` trains afresh); the loss log is kept in ``loss_log.json``.
     """
-    from wordle_helpers.modeling import build_tiny_base, finish_run, main_process_first
+    from wordle_helpers.modeling import build_tiny_base, finish_run, finished_adapter, main_process_first
 
     out = checkpoint_dir(profile, "sft")
     with main_process_first():
         if profile.model.is_tiny:
             build_tiny_base(profile)  # first, so that stale checkpoints are recognised against the current base
         _forget_stale_checkpoints(profile, out)
-        trainer, report = build_sft_trainer(profile)
+        done = finished_adapter(out) if resume else None
+        if done is None:
+            trainer, report = build_sft_trainer(profile)
+    if done is not None:
+        logger.info("SFT already finished for these settings: %s", done)
+        return done
     logger.info("sequence lengths: %s", report)
     if trainer.is_world_process_zero():
         print(f"sequence lengths: {report}")
