@@ -100,6 +100,31 @@ def test_fits_all_hints_bonus_pays_only_guesses_that_could_be_the_secret() -> No
     assert call(bonus, [answer("TRAIT")], history="[]") == [0.1]  # nothing to keep on the first turn
 
 
+def test_present_missing_charges_each_known_present_letter_left_out() -> None:
+    charged = make_rewards(with_constants(present_missing=-0.4))["feedback_reward"]
+    plain = call(feedback_reward, [answer("TRAIT"), answer("BRAID")])
+    scored = call(charged, [answer("TRAIT"), answer("BRAID")])
+    assert scored[0] == pytest.approx(plain[0])  # TRAIT plays the T known to be present
+    assert scored[1] == pytest.approx(plain[1] - 0.4)  # BRAID leaves it out
+    assert call(charged, [answer("BRAID")], history="[]") == [0.1]  # nothing known on the first turn
+
+
+def test_notes_match_pays_only_notes_that_state_the_feedback_exactly() -> None:
+    from wordle_helpers.prompts import knowledge_lines
+    from wordle_helpers.rewards import notes_match, parse_history
+
+    history = parse_history(HISTORY)
+    right = "\n".join(knowledge_lines(history))
+    assert right.startswith("fixed: _ R A _ _") and notes_match(right + "\nleft: 3 words", history)
+    assert not notes_match(right.replace("no: ", "no: T "), history)  # T is in the word
+    assert not notes_match(None, history)
+    paid = make_rewards(with_constants(notes_match=0.5))["feedback_reward"]
+    plain = call(feedback_reward, [answer("TRAIT")])
+    good = f"{right}</think>\n<guess>TRAIT</guess>"
+    assert call(paid, [good, answer("TRAIT")]) == pytest.approx([plain[0] + 0.5, plain[0]])
+    assert call(paid, ["garbage</think>", {"bad": 1}]) == [0.0, 0.0]
+
+
 def test_combined_reward_total() -> None:
     scores = combined_reward(answer("TRAIT"), HISTORY)
     assert scores["total"] == pytest.approx(scores["format_reward"] + scores["feedback_reward"] + scores["info_gain_reward"])

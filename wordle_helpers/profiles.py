@@ -111,8 +111,11 @@ class GRPOSettings:
     # for a player that cannot yet keep to the hints mostly means words that ignore them: on the tiny model,
     # equal weights raised the training reward while wins fell (benchmarks/RESULTS.md), so feedback counts double.
     reward_weights: tuple[float, ...] = (1.0, 2.0, 0.25)
-    # A guess that is not a real word earns nothing for "using" the hints (see notebook 02).
-    reward_constants: tuple[tuple[str, float | bool], ...] = (("feedback_needs_allowed_word", True),)
+    # A guess that is not a real word earns nothing for "using" the hints (see notebook 02), and each known
+    # present letter left out costs as much as an absent letter played: the reference plan's feedback reward
+    # does not charge for it, and GRPO on the tiny model learnt to drop such letters (benchmarks/RESULTS.md).
+    reward_constants: tuple[tuple[str, float | bool], ...] = (("feedback_needs_allowed_word", True),
+                                                              ("present_missing", -0.5))
     logging_steps: int = 5
     save_steps: int = 50
     gradient_checkpointing: bool = False

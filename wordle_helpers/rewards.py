@@ -47,7 +47,9 @@ class RewardConstants:
     yellow_same_spot: float = -0.2  # a present letter put back where it is known not to be
     known_absent: float = -0.5  # a letter known to be absent
     new_letter: float = 0.05  # a letter not tested yet
+    present_missing: float = 0.0  # per copy of a known-present letter the guess leaves out (not in the reference plan)
     fits_all_hints: float = 0.0  # bonus when the whole guess could still be the secret (not in the reference plan)
+    notes_match: float = 0.0  # bonus when the reasoning's notes are exactly right (not in the reference plan)
     no_history: float = 0.1  # feedback reward on the first turn
     no_guess: float = 0.0  # feedback and information reward without a valid guess
     feedback_needs_allowed_word: bool = False  # pay for using feedback only when the guess is a real word
@@ -218,9 +220,22 @@ def feedback_score(word: str | None, history: History, constants: RewardConstant
             score += constants.yellow_same_spot if spot in known.excluded.get(letter, ()) else constants.yellow_moved
         else:
             score += constants.new_letter
+    if constants.present_missing:
+        score += constants.present_missing * sum(max(0, low - word.count(letter)) for letter, low in known.min_count.items())
     if constants.fits_all_hints and known.fits(word):
         score += constants.fits_all_hints
     return score
+
+
+def notes_match(think: str | None, history: History) -> bool:
+    """Whether the notes in ``think`` (its ``fixed:``, ``has:`` and ``no:`` lines, in the course's answer
+    format) state exactly what ``history`` revealed (notebook 04)."""
+    from wordle_helpers.prompts import knowledge_lines
+
+    if think is None:
+        return False
+    notes = [line.strip() for line in think.splitlines() if line.strip().startswith(("fixed:", "has:", "no:"))]
+    return notes == knowledge_lines(history)
 
 
 def make_rewards(constants: RewardConstants = REFERENCE_CONSTANTS) -> dict[str, Callable[..., list[float]]]:
@@ -237,18 +252,26 @@ def make_rewards(constants: RewardConstants = REFERENCE_CONSTANTS) -> dict[str, 
     def feedback_reward(prompts: object, completions: list[object], **kwargs: object) -> list[float]:
         """Per letter of the guess: +0.2 known green kept, +0.1 present letter in a new spot, −0.2 present
         letter in a spot it is known not to be, −0.5 letter known absent, +0.05 untested letter, plus
-        ``fits_all_hints`` (0 in the reference plan) when the guess could still be the secret. 0.1 with no
-        history yet; 0.0 without a five-letter guess (or, if configured, without an allowed word); an
-        unreadable history scores 0.0."""
+        ``present_missing`` per known-present letter left out, ``fits_all_hints`` when the guess could
+        still be the secret and ``notes_match`` when the reasoning's notes state exactly what the feedback
+        revealed (all 0 in the reference plan). 0.1 with no history yet; 0.0 without a five-letter guess
+        (or, if configured, without an allowed word); an unreadable history scores 0.0."""
         cache: dict[str, History | None] = {}
         word_lists = _row_word_lists(kwargs, len(completions)) if constants.feedback_needs_allowed_word else []
         scores = []
         for i, completion in enumerate(completions):
             _, history = _history_for_row(kwargs, i, cache)
-            word = parse_answer(completion).word
+            if history is None:
+                scores.append(0.0)
+                continue
+            parsed = parse_answer(completion)
+            word = parsed.word
             if word_lists and word not in word_lists[i]:
                 word = None
-            scores.append(0.0 if history is None else feedback_score(word, history, constants))
+            score = feedback_score(word, history, constants)
+            if constants.notes_match and history and notes_match(parsed.think, history):
+                score += constants.notes_match
+            scores.append(score)
         return scores
 
     @_safe
