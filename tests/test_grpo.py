@@ -122,10 +122,13 @@ def test_finished_runs_are_reused_and_not_trained_again(smoke_base) -> None:
     from wordle_helpers.modeling import file_digest
     from wordle_helpers.sft import train_sft
 
+    def snapshot(final):
+        weights = final / "adapter_model.safetensors"
+        return file_digest(weights), weights.stat().st_mtime_ns, sorted(p.name for p in final.parent.glob("checkpoint-*"))
+
     profile = get_profile("smoke")
     for train in (train_sft, train_grpo):
         final = train(profile)
-        weights = final / "adapter_model.safetensors"
-        before = (file_digest(weights), weights.stat().st_mtime_ns, sorted(p.name for p in final.parent.glob("checkpoint-*")))
+        before = snapshot(final)
         assert train(profile) == final
-        assert (file_digest(weights), weights.stat().st_mtime_ns, sorted(p.name for p in final.parent.glob("checkpoint-*"))) == before
+        assert snapshot(final) == before
