@@ -143,7 +143,6 @@ class Profile:
     sft: SFTSettings = field(default_factory=SFTSettings)
     grpo: GRPOSettings = field(default_factory=GRPOSettings)
     evaluation: EvalSettings = field(default_factory=EvalSettings)
-    threads: int = 0  # torch threads; 0 = one per available core
 
     @property
     def output_dir(self) -> Path:
