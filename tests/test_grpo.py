@@ -132,3 +132,50 @@ def test_finished_runs_are_reused_and_not_trained_again(smoke_base) -> None:
         before = snapshot(final)
         assert train(profile) == final
         assert snapshot(final) == before
+
+
+def test_own_play_rows_hold_the_players_own_states(smoke_base, answers: list[str]) -> None:
+    from wordle_helpers.evaluation import ScriptedPlayer
+    from wordle_helpers.game import feedback
+    from wordle_helpers.grpo import own_play_rows, render_prompt
+    from wordle_helpers.prompts import answer_text, build_messages
+    from wordle_helpers.rewards import parse_history
+    from wordle_helpers.words import split_secrets
+
+    _, tokenizer = smoke_base
+    # A non-word first (it costs the turn and is listed afterwards), then CRANE, then SLATE until the end.
+    script = ["qzqzq", "crane", "slate", "slate", "slate", "slate"]
+    player = ScriptedPlayer(lambda state: answer_text("", script[len(state.history) + len(state.rejected)]))
+    rows = own_play_rows(player, tokenizer, rows=30, seed=4)
+    assert len(rows) == 30 and rows == own_play_rows(player, tokenizer, rows=30, seed=4)
+    train = set(split_secrets(answers).train)
+    turns_seen = set()
+    for row in rows:
+        assert row["secret"] in train
+        history = parse_history(row["past_guess_history"])
+        words = [w for w, _ in history]
+        assert words == script[1 : 1 + len(words)] and all(p == feedback(w, row["secret"]) for w, p in history)
+        rejected = ["qzqzq"] if "QZQZQ" in row["prompt"] else []
+        assert rejected or not words  # every word played came after the non-word
+        turn = len(words) + len(rejected)
+        assert row["prompt"] == render_prompt(build_messages(history, guesses_left=6 - turn, rejected=rejected), tokenizer)
+        turns_seen.add(turn)
+    assert len(turns_seen) > 2  # states from several turns, not only the first
+
+
+def test_own_play_share_replaces_that_share_of_teacher_states(smoke_base) -> None:
+    from wordle_helpers.grpo import grpo_training_data
+
+    model, tokenizer = smoke_base
+    profile = get_profile("smoke")
+    teacher = grpo_training_data(profile, tokenizer, model=model)  # share 0: teacher states only
+    mixed_profile = dataclasses.replace(profile, grpo=dataclasses.replace(profile.grpo, own_play_share=0.5))
+    was_training = model.training
+    mixed = grpo_training_data(mixed_profile, tokenizer, model=model)
+    assert model.training == was_training  # the model's mode is put back after its games
+    assert len(mixed) == len(teacher) == profile.data.grpo_rows and mixed.column_names == teacher.column_names
+    key = lambda r: (r["prompt"], r["secret"], r["past_guess_history"])  # noqa: E731
+    in_mixed = {key(r) for r in mixed}
+    half = len(teacher) // 2
+    assert all(key(teacher[i]) in in_mixed for i in range(half))  # the first half of the teacher rows stays
+    assert sum(key(teacher[i]) in in_mixed for i in range(half, len(teacher))) < half  # the rest is replaced

@@ -18,10 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
+from wordle_helpers.evaluation import GameRecord, ModelPlayer, play_games
+from wordle_helpers.game import MAX_GUESSES
 from wordle_helpers.modeling import checkpoint_dir, common_training_args, load_base_model
 from wordle_helpers.profiles import Profile
 from wordle_helpers.prompts import build_messages
-from wordle_helpers.rewards import make_rewards, parse_history, with_constants
+from wordle_helpers.rewards import history_cell, make_rewards, parse_history, with_constants
 
 logger = logging.getLogger(__name__)
 
@@ -47,18 +49,59 @@ def render_prompt(messages: list[dict[str, str]], tokenizer) -> str:
     return tokenizer.apply_chat_template(messages, tokenize=False, continue_final_message=True)
 
 
-def grpo_training_data(profile: Profile, tokenizer, split: str = "train"):
-    """GRPO rows for the profile: local states (default) or the hub's ``predibase/wordle-grpo``."""
+def grpo_training_data(profile: Profile, tokenizer, split: str = "train", model=None):
+    """GRPO rows for the profile: local states (default) or the hub's ``predibase/wordle-grpo``.
+
+    With ``model`` and the profile's ``own_play_share`` above 0, that share of the rows are states from the
+    model's own games (:func:`own_play_rows`) instead of teacher games.
+    """
+    import datasets as hf_datasets
+
     from wordle_helpers.datasets import grpo_dataset, load_hub_grpo
 
     if profile.data.use_hub:
         return load_hub_grpo(word_list="project")
     rows = grpo_dataset(split=split, rows=profile.data.grpo_rows, seed=profile.data.seed + 1)
+    own = round(profile.grpo.own_play_share * len(rows)) if model is not None else 0
 
     def render(row: dict[str, object]) -> dict[str, object]:
         return {"prompt": render_prompt(build_messages(parse_history(row["past_guess_history"])), tokenizer)}
 
-    return rows.map(render, desc="rendering prompts").select_columns(["prompt", "secret", "past_guess_history", "word_list"])
+    columns = ["prompt", "secret", "past_guess_history", "word_list"]
+    teacher = rows.select(range(len(rows) - own)).map(render, desc="rendering prompts").select_columns(columns)
+    if not own:
+        return teacher
+    player = ModelPlayer(model, tokenizer, name="own play", batch_size=profile.evaluation.batch_size,
+                         max_new_tokens=profile.evaluation.max_new_tokens)
+    was_training = model.training
+    model.eval()
+    played = own_play_rows(player, tokenizer, own, seed=profile.data.seed + 13, split=split)
+    model.train(was_training)
+    played = hf_datasets.Dataset.from_list(played).select_columns(columns)
+    return hf_datasets.concatenate_datasets([teacher, played]).shuffle(seed=profile.data.seed)
+
+
+def own_play_rows(player, tokenizer, rows: int, seed: int = 0, split: str = "train") -> list[dict[str, object]]:
+    """GRPO rows from ``player``'s own games on ``rows`` random ``split`` secrets (notebook 04).
+
+    Each game gives one state, drawn from its turns: the words it played with their true feedback, and the
+    non-words it wrote, listed as a game's prompt lists them. Teacher games never hold the model's own
+    mistakes; these states do, and they are the ones it must play from.
+    """
+    from wordle_helpers.datasets import ALLOWED_FILE
+    from wordle_helpers.words import load_allowed, load_answers, split_secrets
+
+    answers = load_answers()
+    rng = np.random.default_rng(seed)
+    secrets = [str(s) for s in rng.choice(np.array(split_secrets(answers)[split]), size=rows)]
+    out = []
+    for game in play_games(player, secrets, load_allowed(answers=answers), progress=True):
+        turn = int(rng.integers(len(game.turns)))
+        so_far = GameRecord(game.secret, game.turns[:turn])
+        messages = build_messages(so_far.history, guesses_left=MAX_GUESSES - turn, rejected=so_far.rejected)
+        out.append({"prompt": render_prompt(messages, tokenizer), "secret": game.secret,
+                    "past_guess_history": history_cell(so_far.history), "word_list": str(ALLOWED_FILE)})
+    return out
 
 
 def reward_functions(profile: Profile) -> list:
@@ -123,6 +166,17 @@ def grpo_config(profile: Profile, output_dir: Path, max_steps: int | None = None
     )
 
 
+def _require_sft_adapter(profile: Profile, start: str) -> Path:
+    """The SFT adapter's folder; when GRPO starts from SFT and there is none, stop at once with the command."""
+    adapter = checkpoint_dir(profile, "sft") / "final"
+    if start == "sft" and not (adapter / "adapter_config.json").exists():
+        raise MissingCheckpointError(
+            f"GRPO starts from the SFT checkpoint, and there is none at {adapter}. "
+            f"Make it first with: python -m wordle_helpers sft --profile {profile.name}"
+        )
+    return adapter
+
+
 def _starting_model(profile: Profile, start: str):
     """The model GRPO trains: the SFT adapter made trainable (``start="sft"``), or a fresh adapter on the
     base model (``start="base"``, the lesson of notebook 04)."""
@@ -130,12 +184,7 @@ def _starting_model(profile: Profile, start: str):
 
     from wordle_helpers.sft import lora_config
 
-    adapter = checkpoint_dir(profile, "sft") / "final"
-    if start == "sft" and not (adapter / "adapter_config.json").exists():
-        raise MissingCheckpointError(
-            f"GRPO starts from the SFT checkpoint, and there is none at {adapter}. "
-            f"Make it first with: python -m wordle_helpers sft --profile {profile.name}"
-        )
+    adapter = _require_sft_adapter(profile, start)
     model, tokenizer = load_base_model(profile)
     if start == "sft":
         return PeftModel.from_pretrained(model, str(adapter), is_trainable=True), tokenizer, None
@@ -151,9 +200,11 @@ def build_grpo_trainer(profile: Profile, start: str = "sft", max_steps: int | No
     """A ``GRPOTrainer`` ready to train from ``start`` (``sft`` or ``base``)."""
     from trl import GRPOTrainer
 
-    args = grpo_config(profile, _stage_dir(profile, start), max_steps)  # first: checks vLLM before any loading
+    _require_sft_adapter(profile, start)
+    args = grpo_config(profile, _stage_dir(profile, start), max_steps)  # then vLLM, before any loading
     model, tokenizer, peft_config = _starting_model(profile, start)
-    dataset = dataset if dataset is not None else grpo_training_data(profile, tokenizer)
+    if dataset is None:  # own-play states only from the SFT model: the base model's games are all misses
+        dataset = grpo_training_data(profile, tokenizer, model=model if start == "sft" else None)
     tokenizer.padding_side = "left"
     return GRPOTrainer(model=model, reward_funcs=reward_functions(profile), args=args, train_dataset=dataset,
                        processing_class=tokenizer, peft_config=peft_config)
@@ -180,6 +231,7 @@ def train_grpo(profile: Profile, start: str = "sft", max_steps: int | None = Non
     """
     from wordle_helpers.modeling import finish_run, finished_adapter, forget_stale_checkpoints, main_process_first
 
+    _require_sft_adapter(profile, start)  # a file check, before torch or TRL is imported
     out = _stage_dir(profile, start)
     with main_process_first():
         forget_stale_checkpoints(out, run_description(profile, start, max_steps))

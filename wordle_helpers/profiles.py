@@ -116,6 +116,9 @@ class GRPOSettings:
     # does not charge for it, and GRPO on the tiny model learnt to drop such letters (benchmarks/RESULTS.md).
     reward_constants: tuple[tuple[str, float | bool], ...] = (("feedback_needs_allowed_word", True),
                                                               ("present_missing", -0.5))
+    # Share of the GRPO states taken from the SFT model's own greedy games on training secrets (its own mistakes
+    # in the history) instead of teacher games. 0: half of them did not lift wins (benchmarks/RESULTS.md).
+    own_play_share: float = 0.0
     logging_steps: int = 5
     save_steps: int = 50
     gradient_checkpointing: bool = False
