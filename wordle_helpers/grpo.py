@@ -166,15 +166,14 @@ def grpo_config(profile: Profile, output_dir: Path, max_steps: int | None = None
     )
 
 
-def _require_sft_adapter(profile: Profile, start: str) -> Path:
-    """The SFT adapter's folder; when GRPO starts from SFT and there is none, stop at once with the command."""
+def _require_sft_adapter(profile: Profile, start: str) -> None:
+    """When GRPO starts from SFT and there is no SFT adapter, stop at once with the command that makes one."""
     adapter = checkpoint_dir(profile, "sft") / "final"
     if start == "sft" and not (adapter / "adapter_config.json").exists():
         raise MissingCheckpointError(
             f"GRPO starts from the SFT checkpoint, and there is none at {adapter}. "
             f"Make it first with: python -m wordle_helpers sft --profile {profile.name}"
         )
-    return adapter
 
 
 def _starting_model(profile: Profile, start: str):
@@ -184,7 +183,7 @@ def _starting_model(profile: Profile, start: str):
 
     from wordle_helpers.sft import lora_config
 
-    adapter = _require_sft_adapter(profile, start)
+    adapter = checkpoint_dir(profile, "sft") / "final"  # its presence is checked by build_grpo_trainer
     model, tokenizer = load_base_model(profile)
     if start == "sft":
         return PeftModel.from_pretrained(model, str(adapter), is_trainable=True), tokenizer, None
@@ -200,8 +199,8 @@ def build_grpo_trainer(profile: Profile, start: str = "sft", max_steps: int | No
     """A ``GRPOTrainer`` ready to train from ``start`` (``sft`` or ``base``)."""
     from trl import GRPOTrainer
 
-    _require_sft_adapter(profile, start)
-    args = grpo_config(profile, _stage_dir(profile, start), max_steps)  # then vLLM, before any loading
+    _require_sft_adapter(profile, start)  # first a file check, then vLLM, both before any loading
+    args = grpo_config(profile, _stage_dir(profile, start), max_steps)
     model, tokenizer, peft_config = _starting_model(profile, start)
     if dataset is None:  # own-play states only from the SFT model: the base model's games are all misses
         dataset = grpo_training_data(profile, tokenizer, model=model if start == "sft" else None)
