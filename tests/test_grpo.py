@@ -163,6 +163,26 @@ def test_own_play_rows_hold_the_players_own_states(smoke_base, answers: list[str
     assert len(turns_seen) > 2  # states from several turns, not only the first
 
 
+def test_own_play_rows_at_mistake_start_where_the_player_first_broke_a_hint(smoke_base) -> None:
+    from wordle_helpers.evaluation import ScriptedPlayer
+    from wordle_helpers.game import consistent_words
+    from wordle_helpers.grpo import own_play_rows
+    from wordle_helpers.prompts import answer_text
+    from wordle_helpers.rewards import parse_history
+
+    _, tokenizer = smoke_base
+    script = ["qzqzq", "crane", "slate", "slate", "slate", "slate"]  # SLATE again breaks its own feedback
+    player = ScriptedPlayer(lambda state: answer_text("", script[len(state.history) + len(state.rejected)]))
+    rows = own_play_rows(player, tokenizer, rows=30, seed=4, at_mistake=True)
+    assert sum(row["secret"] in script for row in rows) < 3
+    for row in [r for r in rows if r["secret"] not in script]:  # a game the script wins may hold no mistake
+        words = [w for w, _ in parse_history(row["past_guess_history"])]
+        crane = [("crane", parse_history(row["past_guess_history"])[0][1])] if words else []
+        slate_fits = row["secret"] != "crane" and bool(consistent_words(["slate"], crane))
+        # The state before the first answer that breaks a hint: SLATE after CRANE, or SLATE played again.
+        assert words == (["crane", "slate"] if slate_fits else ["crane"])
+
+
 def test_own_play_share_replaces_that_share_of_teacher_states(smoke_base) -> None:
     from wordle_helpers.grpo import grpo_training_data
 

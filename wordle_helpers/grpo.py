@@ -75,18 +75,21 @@ def grpo_training_data(profile: Profile, tokenizer, split: str = "train", model=
                          max_new_tokens=profile.evaluation.max_new_tokens)
     was_training = model.training
     model.eval()
-    played = own_play_rows(player, tokenizer, own, seed=profile.data.seed + 13, split=split)
+    played = own_play_rows(player, tokenizer, own, seed=profile.data.seed + 13, split=split,
+                           at_mistake=profile.grpo.own_play_at_mistake)
     model.train(was_training)
     played = hf_datasets.Dataset.from_list(played).select_columns(columns)
     return hf_datasets.concatenate_datasets([teacher, played]).shuffle(seed=profile.data.seed)
 
 
-def own_play_rows(player, tokenizer, rows: int, seed: int = 0, split: str = "train") -> list[dict[str, object]]:
+def own_play_rows(player, tokenizer, rows: int, seed: int = 0, split: str = "train",
+                  at_mistake: bool = False) -> list[dict[str, object]]:
     """GRPO rows from ``player``'s own games on ``rows`` random ``split`` secrets (notebook 04).
 
     Each game gives one state, drawn from its turns: the words it played with their true feedback, and the
     non-words it wrote, listed as a game's prompt lists them. Teacher games never hold the model's own
-    mistakes; these states do, and they are the ones it must play from.
+    mistakes; these states do, and they are the ones it must play from. With ``at_mistake``, the state is
+    the one where the player first answered with a word that breaks a hint (or a non-word), when it did.
     """
     from wordle_helpers.datasets import ALLOWED_FILE
     from wordle_helpers.words import load_allowed, load_answers, split_secrets
@@ -97,6 +100,9 @@ def own_play_rows(player, tokenizer, rows: int, seed: int = 0, split: str = "tra
     out = []
     for game in play_games(player, secrets, load_allowed(answers=answers), progress=True):
         turn = int(rng.integers(len(game.turns)))
+        mistakes = [k for k, t in enumerate(game.turns) if k > 0 and not t.consistent]
+        if at_mistake and mistakes:
+            turn = mistakes[0]
         so_far = GameRecord(game.secret, game.turns[:turn])
         messages = build_messages(so_far.history, guesses_left=MAX_GUESSES - turn, rejected=so_far.rejected)
         out.append({"prompt": render_prompt(messages, tokenizer), "secret": game.secret,
