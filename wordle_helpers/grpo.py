@@ -89,7 +89,7 @@ def own_play_rows(player, tokenizer, rows: int, seed: int = 0, split: str = "tra
     Each game gives one state, drawn from its turns: the words it played with their true feedback, and the
     non-words it wrote, listed as a game's prompt lists them. Teacher games never hold the model's own
     mistakes; these states do, and they are the ones it must play from. With ``at_mistake``, the state is
-    the one where the player first answered with a word that breaks a hint (or a non-word), when it did.
+    the one where the player, past its opener, first wrote a word that breaks a hint or a non-word, if it did.
     """
     from wordle_helpers.datasets import ALLOWED_FILE
     from wordle_helpers.words import load_allowed, load_answers, split_secrets
