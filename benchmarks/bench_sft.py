@@ -79,7 +79,7 @@ def main() -> None:
 {status}
 
 Profile `{profile.name}`: tiny Qwen2 model ({profile.model.hidden_size} hidden, {profile.model.layers} layers),
-{profile.model.pretrain_steps} pretraining steps (answer list repeated {profile.model.answer_list_repeats} times,
+{profile.model.pretrain_steps} pretraining steps of {profile.model.pretrain_batch} windows (answer list repeated {profile.model.answer_list_repeats} times,
 {profile.model.drills_per_game} hint drills per teacher game),
 LoRA r={profile.sft.lora_r}, {profile.sft.max_steps} SFT steps of batch {profile.sft.batch_size}.
 Spelling: continuing word lists, the base model writes {len(spelling['written'])} five-letter words, of which
