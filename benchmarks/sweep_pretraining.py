@@ -1,10 +1,10 @@
 """A short sweep of the tiny base model's pretraining: learning rate and the mix of transcripts and hint drills.
 
 Each variant is the laptop profile's base model with a few settings changed and a shorter pretraining (1,000
-steps of 10 windows, a third of the profile's 6,000 of 5, so that a variant takes about ten minutes). It is judged by the two base-model probes of
-notebook 03: the hint probe (first word after a drill's hints fits them, on the validation states past the
-first turn) and the spelling probe. Not part of ``make bench`` (about an hour from scratch); builds are kept under
-``outputs/sweep-<name>`` and reused.
+steps of 10 windows, a third of the profile's 6,000 steps of 5, so that a variant takes about ten minutes). It
+is judged by the two base-model probes of notebook 03: the hint probe (first word after a drill's hints fits
+them, on the validation states past the first turn) and the spelling probe. Not part of ``make bench`` (about an
+hour from scratch); builds are kept under ``outputs/sweep-<name>`` and reused.
 
     python benchmarks/sweep_pretraining.py [--jobs 2]   # writes the "pretraining-sweep" section
 """
@@ -74,8 +74,8 @@ def main() -> None:
     states = next(iter(rows.values()))["states"]
     body = f"""
 Each variant: the laptop base model with {STEPS:,} pretraining steps of {BATCH} windows (a third of the profile's
-windows; cosine schedule over the shorter run), built {jobs} side by side with one thread each. Hint probe on the {states} states past the first
-turn among 500 validation rows (greedy; about ±4.5 points at 95%); spelling probe as in the SFT section.
+windows; cosine schedule over the shorter run), built {jobs} side by side with one thread each. Hint probe on
+the {states} states past the first turn among 500 validation rows (greedy; about ±4.5 points at 95%); spelling probe as in the SFT section.
 
 | variant | first word fits every hint | first word an answer | distinct first words | spelling: answers | final loss |
 | --- | --- | --- | --- | --- | --- |

@@ -99,10 +99,9 @@ def own_play_rows(player, tokenizer, rows: int, seed: int = 0, split: str = "tra
     secrets = [str(s) for s in rng.choice(np.array(split_secrets(answers)[split]), size=rows)]
     out = []
     for game in play_games(player, secrets, load_allowed(answers=answers), progress=True):
-        turn = int(rng.integers(len(game.turns)))
-        mistakes = [k for k, t in enumerate(game.turns) if k > 0 and not t.consistent]
-        if at_mistake and mistakes:
-            turn = mistakes[0]
+        drawn = int(rng.integers(len(game.turns)))  # drawn in both modes, so the random states stay the same
+        first = next((k for k, t in enumerate(game.turns) if k > 0 and not t.consistent), None) if at_mistake else None
+        turn = drawn if first is None else first
         so_far = GameRecord(game.secret, game.turns[:turn])
         messages = build_messages(so_far.history, guesses_left=MAX_GUESSES - turn, rejected=so_far.rejected)
         out.append({"prompt": render_prompt(messages, tokenizer), "secret": game.secret,

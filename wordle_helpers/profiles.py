@@ -44,8 +44,8 @@ class ModelSettings:
     # Hint drills (hints, then answers that fit them) per teacher game: the base model's first word after
     # the hints fitted 40% of the time with one drill per game, and rose with more (benchmarks/RESULTS.md).
     drills_per_game: int = 3
-    # 6,000 windows of 5 (about 15M tokens, one pass over the text): as fast per token as 3,000 of 10 on two
-    # cores, and after SFT more real words and more wins (benchmarks/RESULTS.md).
+    # 6,000 steps of 5 windows (about 15M tokens, one pass over the text): as fast per token as 3,000 steps of
+    # 10 on two cores, and after SFT more real words and more wins (benchmarks/RESULTS.md).
     pretrain_steps: int = 6000
     pretrain_bf16: bool = True  # mixed precision where the CPU has native bfloat16 (about a quarter faster)
     pretrain_batch: int = 5
