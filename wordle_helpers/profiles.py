@@ -31,7 +31,7 @@ class ModelSettings:
     # Tiny model only: architecture, tokenizer, and the base model's pretraining on plain Wordle text.
     hidden_size: int = 128
     # Two layers: a step costs about half as much as with four, and on two cores the steps that buys mattered
-    # more than depth (after SFT, 30.0% of validation games won against 26.0%; benchmarks/RESULTS.md).
+    # more than depth (validation wins after SFT 27.0% against 24.0% in the course run; benchmarks/RESULTS.md).
     layers: int = 2
     heads: int = 4
     kv_heads: int = 2
