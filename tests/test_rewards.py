@@ -91,6 +91,17 @@ def test_constants_are_configurable() -> None:
     assert strict["feedback_reward"].__name__ == "feedback_reward"
 
 
+def test_a_nonword_can_be_made_to_pay_for_the_hints_it_breaks() -> None:
+    # Otherwise a non-word scores 0 where a real word that breaks the hints scores below 0: a way out for GRPO.
+    constants = dict(known_absent=-1.0, feedback_needs_allowed_word=True)
+    lenient = make_rewards(with_constants(**constants))["feedback_reward"]
+    strict = make_rewards(with_constants(**constants, nonword_keeps_penalties=True))["feedback_reward"]
+    assert call(lenient, [answer("NRAIT")]) == [0.0]
+    assert call(strict, [answer("NRAIT")])[0] == pytest.approx(-1.0 + 0.2 + 0.2 + 0.05 + 0.1)  # N is known absent
+    assert call(strict, [answer("QRAIT")]) == [0.0]  # breaks no hint: still earns nothing
+    assert call(strict, [answer("TRAIN")]) == call(lenient, [answer("TRAIN")])  # real words score as before
+
+
 def test_fits_all_hints_bonus_pays_only_guesses_that_could_be_the_secret() -> None:
     bonus = make_rewards(with_constants(fits_all_hints=1.0))["feedback_reward"]
     plain = call(feedback_reward, [answer("TRAIT"), answer("TRAIN")])

@@ -53,6 +53,9 @@ class RewardConstants:
     no_history: float = 0.1  # feedback reward on the first turn
     no_guess: float = 0.0  # feedback and information reward without a valid guess
     feedback_needs_allowed_word: bool = False  # pay for using feedback only when the guess is a real word
+    # With feedback_needs_allowed_word: a non-word scores as a real word would when that is below 0 (and 0
+    # otherwise), so that writing a non-word is no way out of the penalties a real word would pay.
+    nonword_keeps_penalties: bool = False
     win: float = 1.0
     loss: float = 0.0
 
@@ -255,7 +258,8 @@ def make_rewards(constants: RewardConstants = REFERENCE_CONSTANTS) -> dict[str, 
         ``present_missing`` per known-present letter left out, ``fits_all_hints`` when the guess could
         still be the secret and ``notes_match`` when the reasoning's notes state exactly what the feedback
         revealed (all 0 in the reference plan). 0.1 with no history yet; 0.0 without a five-letter guess
-        (or, if configured, without an allowed word); an unreadable history scores 0.0."""
+        (or, if configured, without an allowed word, less what it breaks with ``nonword_keeps_penalties``);
+        an unreadable history scores 0.0."""
         cache: dict[str, History | None] = {}
         word_lists = _row_word_lists(kwargs, len(completions)) if constants.feedback_needs_allowed_word else []
         scores = []
@@ -267,8 +271,10 @@ def make_rewards(constants: RewardConstants = REFERENCE_CONSTANTS) -> dict[str, 
             parsed = parse_answer(completion)
             word = parsed.word
             if word_lists and word not in word_lists[i]:
-                word = None
-            score = feedback_score(word, history, constants)
+                penalties = min(0.0, feedback_score(word, history, constants)) if word else 0.0
+                score = constants.no_guess + (penalties if constants.nonword_keeps_penalties else 0.0)
+            else:
+                score = feedback_score(word, history, constants)
             if constants.notes_match and history and notes_match(parsed.think, history):
                 score += constants.notes_match
             scores.append(score)
