@@ -271,8 +271,9 @@ def make_rewards(constants: RewardConstants = REFERENCE_CONSTANTS) -> dict[str, 
             parsed = parse_answer(completion)
             word = parsed.word
             if word_lists and word not in word_lists[i]:
-                penalties = min(0.0, feedback_score(word, history, constants)) if word else 0.0
-                score = constants.no_guess + (penalties if constants.nonword_keeps_penalties else 0.0)
+                score = constants.no_guess
+                if constants.nonword_keeps_penalties and word:
+                    score += min(0.0, feedback_score(word, history, constants))
             else:
                 score = feedback_score(word, history, constants)
             if constants.notes_match and history and notes_match(parsed.think, history):
