@@ -46,10 +46,9 @@ class ModelSettings:
     # Hint drills (hints, then answers that fit them) per teacher game: the base model's first word after
     # the hints fitted 40% of the time with one drill per game, and rose with more (benchmarks/RESULTS.md).
     drills_per_game: int = 3
-    # 9,000 steps of 5 windows (about 23M tokens, 1.5 passes over the text): windows of 5 are as fast per
-    # token as windows of 10 on two cores, and a second pass over the text lifts wins; 10,000 steps took
-    # build + SFT just past 30 minutes in a course run (benchmarks/RESULTS.md).
-    pretrain_steps: int = 9000
+    # 10,000 steps of 5 windows (about 26M tokens, 1.7 passes over the text): windows of 5 are as fast per
+    # token as windows of 10 on two cores, and a second pass over the text lifts wins (benchmarks/RESULTS.md).
+    pretrain_steps: int = 10000
     pretrain_bf16: bool = True  # mixed precision where the CPU has native bfloat16 (about a quarter faster)
     pretrain_batch: int = 5
     pretrain_lr: float = 3e-3
@@ -79,9 +78,8 @@ class SFTSettings:
     learning_rate: float = 2e-3
     batch_size: int = 16
     grad_accum: int = 1
-    # r=16: SFT steps about 7% faster than r=32 on two cores; r=64 learnt no more than r=32 (benchmarks/RESULTS.md).
-    lora_r: int = 16
-    lora_alpha: int = 32
+    lora_r: int = 32
+    lora_alpha: int = 64
     lora_dropout: float = 0.0
     target_modules: tuple[str, ...] = ALL_LINEAR
     train_embeddings: bool = True  # tiny model: train its embedding so unseen chat/answer tokens become usable
