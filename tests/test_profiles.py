@@ -41,3 +41,12 @@ def test_gpu_profile_is_the_reference_recipe() -> None:
 
 def test_profile_output_dirs_differ() -> None:
     assert len({p.output_dir for p in PROFILES.values()}) == len(PROFILES)
+
+
+@pytest.mark.parametrize("name", list(PROFILES))
+def test_every_profile_sets_reward_constants_the_rewards_accept(name: str) -> None:
+    from wordle_helpers.rewards import with_constants
+
+    changes = dict(PROFILES[name].grpo.reward_constants)
+    constants = with_constants(**changes)  # raises on an unknown name, a bad value or a contradiction
+    assert all(getattr(constants, key) == value for key, value in changes.items())

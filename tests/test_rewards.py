@@ -10,6 +10,7 @@ import pytest
 from wordle_helpers.game import feedback
 from wordle_helpers.rewards import (
     HistoryFormatError,
+    RewardConstantsError,
     combined_reward,
     feedback_reward,
     format_reward,
@@ -100,6 +101,19 @@ def test_a_nonword_can_be_made_to_pay_for_the_hints_it_breaks() -> None:
     assert call(strict, [answer("NRAIT")])[0] == pytest.approx(-1.0 + 0.2 + 0.2 + 0.05 + 0.1)  # N is known absent
     assert call(strict, [answer("QRAIT")]) == [0.0]  # breaks no hint: still earns nothing
     assert call(strict, [answer("TRAIN")]) == call(lenient, [answer("TRAIN")])  # real words score as before
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"nonword_keeps_penalties": True}, "feedback_needs_allowed_word=True"),  # has no effect on its own
+    ({"known_absnt": -1.0}, "unknown reward constant(s) known_absnt; valid names: format_ok"),
+    ({"win": math.nan}, "win must be a finite number"),
+    ({"known_absent": "-1"}, "known_absent must be a finite number"),
+    ({"feedback_needs_allowed_word": 1}, "must be True or False"),
+])
+def test_reward_constants_that_cannot_work_are_refused_with_the_reason(changes: dict, message: str) -> None:
+    with pytest.raises(RewardConstantsError) as error:
+        with_constants(**changes)
+    assert message in str(error.value)
 
 
 def test_fits_all_hints_bonus_pays_only_guesses_that_could_be_the_secret() -> None:

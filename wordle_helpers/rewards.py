@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 import logging
 import math
@@ -58,6 +58,24 @@ class RewardConstants:
     nonword_keeps_penalties: bool = False
     win: float = 1.0
     loss: float = 0.0
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.type == "bool":
+                if not isinstance(value, bool):
+                    raise RewardConstantsError(f"reward constant {item.name} must be True or False, got {value!r}")
+            elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise RewardConstantsError(f"reward constant {item.name} must be a finite number, got {value!r}")
+        if self.nonword_keeps_penalties and not self.feedback_needs_allowed_word:
+            raise RewardConstantsError(
+                "nonword_keeps_penalties only changes how non-words score when feedback_needs_allowed_word is on "
+                "(without it a non-word already scores as a real word); set feedback_needs_allowed_word=True too, "
+                "or leave nonword_keeps_penalties off")
+
+
+class RewardConstantsError(ValueError):
+    """Reward constants that cannot work together, or a name or value the rewards do not know."""
 
 
 REFERENCE_CONSTANTS = RewardConstants()
@@ -334,7 +352,15 @@ COURSE_REWARDS = (format_reward, feedback_reward, info_gain_reward)
 
 
 def with_constants(**changes: float | bool) -> RewardConstants:
-    """The reference constants with some changed, e.g. ``with_constants(known_absent=-1.0)``."""
+    """The reference constants with some changed, e.g. ``with_constants(known_absent=-1.0)``.
+
+    Raises :class:`RewardConstantsError` for a name the rewards do not use (listing the valid ones), a value
+    of the wrong kind, or settings that contradict each other.
+    """
+    known = [item.name for item in fields(RewardConstants)]
+    unknown = sorted(set(changes) - set(known))
+    if unknown:
+        raise RewardConstantsError(f"unknown reward constant(s) {', '.join(unknown)}; valid names: {', '.join(known)}")
     return replace(REFERENCE_CONSTANTS, **changes)
 
 
