@@ -199,3 +199,44 @@ def test_own_play_share_replaces_that_share_of_teacher_states(smoke_base) -> Non
     half = len(teacher) // 2
     assert all(key(teacher[i]) in in_mixed for i in range(half))  # the first half of the teacher rows stays
     assert sum(key(teacher[i]) in in_mixed for i in range(half, len(teacher))) < half  # the rest is replaced
+
+
+def test_the_yardstick_plays_grpo_and_random_changes_against_sft(smoke_base, answers: list[str], allowed: list[str],
+                                                                   tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    import wordle_helpers.profiles as profiles
+    from wordle_helpers.evaluation import random_change_yardstick, yardstick_table
+    from wordle_helpers.sft import train_sft
+    from wordle_helpers.words import split_secrets
+
+    smoke = get_profile("smoke")
+    train_sft(smoke)
+    train_grpo(smoke)  # both reused when present
+    secrets = list(split_secrets(answers).test)[:6]
+    result = random_change_yardstick(smoke, secrets, allowed)
+    settings = smoke.evaluation
+    assert [run["change"] for run in result["runs"]] == ["GRPO"] + [
+        f"noise x{scale:g}, seed {seed}" for scale in settings.yardstick_scales for seed in range(settings.yardstick_seeds)]
+    for run in result["runs"]:
+        assert run["games"] == 6 and run["both_won"] + run["only_before"] + run["only_after"] + run["neither"] == 6
+        assert run["only_before"] + run["only_after"] <= run["played_differently"] <= 6
+    assert "GRPO" in yardstick_table(result).splitlines()[2]
+
+    # A GRPO adapter equal to SFT's: GRPO and noise of any multiple of its (zero) change play exactly as SFT.
+    trained = smoke.output_dir
+    monkeypatch.setattr(profiles, "OUTPUT_DIR", tmp_path)
+    same = dataclasses.replace(smoke, name="same")
+    for stage in ("base", "sft"):
+        shutil.copytree(trained / stage, tmp_path / "same" / stage)
+    assert random_change_yardstick(same, secrets, allowed) is None  # no GRPO adapter yet
+    shutil.copytree(tmp_path / "same" / "sft" / "final", tmp_path / "same" / "grpo" / "final")
+    runs = random_change_yardstick(same, secrets, allowed)["runs"]
+    assert all(run["played_differently"] == 0 and run["difference"] == 0 for run in runs)
+    # A large change instead: GRPO's adapter and noise of that size both play other games than SFT.
+    from safetensors.torch import load_file, save_file
+
+    adapter = tmp_path / "same" / "grpo" / "final" / "adapter_model.safetensors"
+    save_file({key: 4 * weight + 0.5 for key, weight in load_file(str(adapter)).items()}, str(adapter))
+    runs = random_change_yardstick(same, secrets, allowed)["runs"]
+    assert all(run["played_differently"] > 0 for run in runs)

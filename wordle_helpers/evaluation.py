@@ -350,6 +350,74 @@ def paired_comparison(before: Mapping[str, int], after: Mapping[str, int]) -> di
     }
 
 
+def random_change_yardstick(profile, secrets: Sequence[str], allowed: Sequence[str], progress: bool = False) -> dict[str, object] | None:
+    """What a change of the SFT adapter *at random* does to the same games, beside GRPO's change (notebook 05).
+
+    GRPO's change is measured tensor by tensor (GRPO's adapter minus SFT's). For each of the profile's
+    ``yardstick_scales`` and ``yardstick_seeds``, Gaussian noise of that multiple of each tensor's change is
+    added to the SFT adapter and the secrets are played greedily. Every run, GRPO's included, is compared with
+    SFT's games one by one: how many it played differently, how many outcomes changed, the paired test. A
+    paired test says that two players differ on these secrets; if noise that alters as many games moves the
+    win rate as much, the difference says little about what GRPO learnt. All runs use the unmerged adapter, so
+    that they differ only by its weights. ``None`` when the SFT or the GRPO adapter is missing.
+    """
+    import torch
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    from wordle_helpers.modeling import checkpoint_dir, load_model
+
+    files = {stage: checkpoint_dir(profile, stage) / "final" / "adapter_model.safetensors" for stage in ("sft", "grpo")}
+    if not all(path.exists() for path in files.values()):
+        return None
+    sft_state, grpo_state = load_file(str(files["sft"])), load_file(str(files["grpo"]))
+    if sft_state.keys() != grpo_state.keys() or any(sft_state[k].shape != grpo_state[k].shape for k in sft_state):
+        raise ValueError(f"the adapters in {files['sft'].parent} and {files['grpo'].parent} hold different tensors; "
+                         "GRPO continues the SFT adapter, so train GRPO again from this SFT checkpoint")
+    model, tokenizer = load_model(profile, "sft", merge=False)
+    settings = profile.evaluation
+    player = ModelPlayer(model, tokenizer, batch_size=settings.batch_size, max_new_tokens=settings.max_new_tokens)
+
+    def play(state: Mapping[str, object], name: str) -> list[GameRecord]:
+        set_peft_model_state_dict(model, state)
+        player.name = name
+        return play_games(player, secrets, allowed, progress=progress)
+
+    def compared(records: list[GameRecord], **labels: object) -> dict[str, object]:
+        differently = sum([t.completion for t in a.turns] != [t.completion for t in b.turns] for a, b in zip(sft, records))
+        outcomes = [game_metrics(r)["secrets"] for r in (sft, records)]
+        return {**labels, "played_differently": differently, **paired_comparison(*outcomes)}
+
+    try:
+        sft = play(sft_state, "SFT")
+        runs = [compared(play(grpo_state, "SFT + GRPO"), change="GRPO")]
+        for scale in settings.yardstick_scales:
+            for seed in range(settings.yardstick_seeds):
+                generator = torch.Generator().manual_seed(seed)
+                noisy = {}
+                for key, weight in sft_state.items():
+                    change = (grpo_state[key] - weight).float()
+                    noise = torch.randn(weight.shape, generator=generator)
+                    noise *= scale * change.norm() / noise.norm().clamp_min(1e-12)
+                    noisy[key] = (weight.float() + noise).to(weight.dtype)
+                runs.append(compared(play(noisy, f"SFT + noise x{scale:g}"), change=f"noise x{scale:g}, seed {seed}",
+                                     scale=scale, seed=seed))
+    finally:
+        set_peft_model_state_dict(model, sft_state)
+    return {"games": len(secrets), "runs": runs}
+
+
+def yardstick_table(yardstick: Mapping[str, object]) -> str:
+    """Notebook 05's yardstick runs as a text table, GRPO first."""
+    header = (f"{'change of the SFT adapter':<26}{'played differently':>20}{'only SFT won':>14}{'only it won':>13}"
+              f"{'win points':>12}{'p':>8}")
+    lines = [header, "-" * len(header)]
+    for run in yardstick["runs"]:
+        lines.append(f"{run['change']:<26}{run['played_differently']:>20}{run['only_before']:>14}{run['only_after']:>13}"
+                     f"{100 * run['difference']:>+12.1f}{run['p_value']:>8.3f}")
+    return "\n".join(lines)
+
+
 def record_dict(record: GameRecord) -> dict[str, object]:
     """A game as plain data for JSON: the secret, whether it was won, and each turn's answer and outcome."""
     return {"secret": record.secret, "won": record.won, "guesses": record.guesses,

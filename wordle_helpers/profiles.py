@@ -139,6 +139,10 @@ class EvalSettings:
     states: int = 200
     batch_size: int = 100
     max_new_tokens: int = 96
+    # Notebook 05's yardstick: the SFT adapter changed at random, each tensor by noise of these multiples of
+    # the norm of GRPO's change to it, once per seed.
+    yardstick_scales: tuple[float, ...] = (1.0, 6.0)
+    yardstick_seeds: int = 2
 
 
 @dataclass(frozen=True)
@@ -167,7 +171,7 @@ SMOKE = Profile(
     sft=replace(LAPTOP.sft, max_steps=6, batch_size=8, lora_r=4, lora_alpha=8, logging_steps=2, save_steps=3),
     grpo=replace(LAPTOP.grpo, max_steps=4, batch_size=8, num_generations=4, max_completion_length=24,
                  logging_steps=1, save_steps=2),
-    evaluation=EvalSettings(games=8, states=8, batch_size=8, max_new_tokens=24),
+    evaluation=EvalSettings(games=8, states=8, batch_size=8, max_new_tokens=24, yardstick_scales=(1.0,), yardstick_seeds=1),
 )
 
 GPU = Profile(
