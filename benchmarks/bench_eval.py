@@ -12,7 +12,7 @@ import json
 import time
 
 from results import write_section
-from wordle_helpers.evaluation import make_player, metrics_table, play_games
+from wordle_helpers.evaluation import make_player, metrics_table, play_games, yardstick_table
 from wordle_helpers.modeling import checkpoint_dir
 from wordle_helpers.profiles import get_profile
 from wordle_helpers.words import load_allowed, load_answers, split_secrets
@@ -45,6 +45,11 @@ def main() -> None:
                            f"only SFT {paired['only_before']}, only SFT+GRPO {paired['only_after']}, neither "
                            f"{paired['neither']}; {100 * paired['difference']:+.1f} points, exact McNemar p = "
                            f"{paired['p_value']:.3g}.\n")
+        if report.get("yardstick"):
+            comparison += ("\nThe yardstick of notebook 05: the SFT adapter changed at random (Gaussian noise on each "
+                           "tensor, the given multiple of the norm of GRPO's change to it), the same secrets played "
+                           "again, each run compared with SFT game by game (unmerged adapters):\n\n"
+                           f"```\n{yardstick_table(report['yardstick'])}\n```\n")
         grpo = report["players"].get("grpo", {})
         checks = {"test wins after SFT+GRPO ≥ 30%": grpo.get("win_rate", 0) >= 0.30,
                   "≥ SFT + 5 points, paired": bool(paired) and paired["difference"] >= 0.05}
