@@ -240,3 +240,19 @@ def test_the_yardstick_plays_grpo_and_random_changes_against_sft(smoke_base, ans
     save_file({key: 4 * weight + 0.5 for key, weight in load_file(str(adapter)).items()}, str(adapter))
     runs = random_change_yardstick(same, secrets, allowed)["runs"]
     assert all(run["played_differently"] > 0 for run in runs)
+
+
+def test_with_a_kl_term_the_reference_is_a_frozen_copy_of_the_sft_adapter(smoke_base) -> None:
+    """The module's docstring and the profiles rely on it: beta > 0 holds GRPO near SFT, not near the base model."""
+    from wordle_helpers.sft import train_sft
+
+    smoke = get_profile("smoke")
+    train_sft(smoke)
+    with_kl = dataclasses.replace(smoke, grpo=dataclasses.replace(smoke.grpo, beta=0.04))
+    model = build_grpo_trainer(with_kl, max_steps=1).model
+    assert "ref" in model.peft_config
+    pairs = [(name, param) for name, param in model.named_parameters() if ".default." in name]
+    assert pairs and any("embed_tokens" in name for name, _ in pairs)  # the adapter's embedding copy too
+    for name, param in pairs:
+        reference = model.get_parameter(name.replace(".default.", ".ref."))
+        assert not reference.requires_grad and bool((reference == param).all()), name

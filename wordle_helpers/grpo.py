@@ -5,9 +5,9 @@ toward the answers that scored above their group's mean. A group whose answers a
 nothing, which is why the number of generations matters and why starting from a model that already
 answers in the format (SFT) matters even more.
 
-Training continues the SFT LoRA adapter. TRL's KL reference for an adapter is the model with the adapter
-switched off, i.e. the base model; the tiny base has never seen the answer format, so the CPU profiles
-use ``beta = 0`` and rely on a low learning rate and the reward design instead.
+Training continues the SFT LoRA adapter. With ``beta > 0`` TRL keeps a frozen copy of that adapter (named
+``ref``) as the KL reference, so the KL term holds the policy near the SFT model; GRPO from the base model
+starts a fresh adapter, whose reference is the base model itself.
 """
 
 from __future__ import annotations

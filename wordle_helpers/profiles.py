@@ -110,7 +110,7 @@ class GRPOSettings:
     num_generations: int = 8
     max_completion_length: int = 96
     temperature: float = 1.0
-    beta: float = 0.0  # KL to the adapter-free base; the tiny base never saw the format, so none on CPU
+    beta: float = 0.0  # KL to the SFT model (TRL keeps a frozen copy of the adapter); no help on CPU (RESULTS)
     # format, feedback, information gain. Information gain pays for words that split the answers left, which
     # for a player that cannot yet keep to the hints mostly means words that ignore them: on the tiny model,
     # equal weights raised the training reward while wins fell (benchmarks/RESULTS.md), so feedback counts double.
