@@ -90,7 +90,11 @@ def test_course_summary_shows_the_evaluation_this_run_wrote(tmp_path: Path, caps
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     report = {"players": {"sft": {"win_rate": 0.25, "win_rate_ci": [0.2, 0.31], "games": 200}},
-              "paired_sft_grpo": {"difference": 0.07, "p_value": 0.012}}
+              "paired_sft_grpo": {"difference": 0.07, "p_value": 0.012},
+              "yardstick": {"runs": [{"change": "GRPO", "played_differently": 40, "difference": 0.07},
+                                     {"scale": 1.0, "played_differently": 9, "difference": 0.0},
+                                     {"scale": 6.0, "played_differently": 38, "difference": -0.02},
+                                     {"scale": 6.0, "played_differently": 45, "difference": 0.015}]}}
     target = tmp_path / "outputs" / "smoke" / "eval.json"
     code = f"import pathlib, json\npathlib.Path({str(target)!r}).write_text(json.dumps({report!r}))"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), notebooks / "05_eval.ipynb")
@@ -98,4 +102,5 @@ def test_course_summary_shows_the_evaluation_this_run_wrote(tmp_path: Path, caps
     out = capsys.readouterr().out
     assert "test wins: sft" in out and "25.0% (20.0%-31.0%), 200 games" in out
     assert "+7.0 points, p = 0.012" in out
+    assert "sft -> noise x6 (paired)" in out and "-2.0, +1.5 points; games played differently 38, 45 (grpo 40)" in out
     assert json.loads(target.read_text())["players"]["sft"]["games"] == 200

@@ -51,6 +51,14 @@ def evaluation_summary(path: Path) -> list[tuple[str, str]]:
     paired = report.get("paired_sft_grpo")
     if paired:
         lines.append(("sft -> grpo (paired)", f"{100 * paired['difference']:+.1f} points, p = {paired['p_value']:.3g}"))
+    runs = (report.get("yardstick") or {}).get("runs", [])
+    noise = [run for run in runs if "scale" in run]
+    if noise and runs[0].get("change") == "GRPO":  # the largest random change beside GRPO's (notebook 05)
+        largest = [run for run in noise if run["scale"] == max(r["scale"] for r in noise)]
+        points = ", ".join(f"{100 * run['difference']:+.1f}" for run in largest)
+        played = ", ".join(str(run["played_differently"]) for run in largest)
+        lines.append((f"sft -> noise x{largest[0]['scale']:g} (paired)",
+                      f"{points} points; games played differently {played} (grpo {runs[0]['played_differently']})"))
     return lines
 
 
