@@ -54,10 +54,11 @@ def evaluation_summary(path: Path) -> list[tuple[str, str]]:
     runs = (report.get("yardstick") or {}).get("runs", [])
     noise = [run for run in runs if "scale" in run]
     if noise and runs[0].get("change") == "GRPO":  # the largest random change beside GRPO's (notebook 05)
-        largest = [run for run in noise if run["scale"] == max(r["scale"] for r in noise)]
+        top = max(run["scale"] for run in noise)
+        largest = [run for run in noise if run["scale"] == top]
         points = ", ".join(f"{100 * run['difference']:+.1f}" for run in largest)
         played = ", ".join(str(run["played_differently"]) for run in largest)
-        lines.append((f"sft -> noise x{largest[0]['scale']:g} (paired)",
+        lines.append((f"sft -> noise x{top:g} (paired)",
                       f"{points} points; games played differently {played} (grpo {runs[0]['played_differently']})"))
     return lines
 

@@ -288,8 +288,13 @@ def game_metrics(records: Sequence[GameRecord]) -> dict[str, object]:
         "rewards": turn_reward_means(records),
         "failures": dict(Counter(t.failure for t in turns if t.failure)),
         "histogram": {str(n): histogram.get(n, 0) for n in range(1, MAX_GUESSES + 1)} | {"fail": len(records) - len(wins)},
-        "secrets": {g.secret: (g.guesses if g.won else 0) for g in records},
+        "secrets": secret_outcomes(records),
     }
+
+
+def secret_outcomes(records: Sequence[GameRecord]) -> dict[str, int]:
+    """Each secret's outcome: the guesses it took to win, 0 for a loss (what :func:`paired_comparison` pairs)."""
+    return {g.secret: (g.guesses if g.won else 0) for g in records}
 
 
 def evaluate_games(player: Player, secrets: Sequence[str], allowed: Sequence[str], progress: bool = False) -> dict[str, object]:
@@ -383,25 +388,27 @@ def random_change_yardstick(profile, secrets: Sequence[str], allowed: Sequence[s
         player.name = name
         return play_games(player, secrets, allowed, progress=progress)
 
+    def noisy(scale: float, seed: int) -> dict[str, object]:
+        generator = torch.Generator().manual_seed(seed)
+        state = {}
+        for key, weight in sft_state.items():
+            noise = torch.randn(weight.shape, generator=generator)
+            noise *= scale * (grpo_state[key] - weight).float().norm() / noise.norm().clamp_min(1e-12)
+            state[key] = (weight.float() + noise).to(weight.dtype)
+        return state
+
     def compared(records: list[GameRecord], **labels: object) -> dict[str, object]:
         differently = sum([t.completion for t in a.turns] != [t.completion for t in b.turns] for a, b in zip(sft, records))
-        outcomes = [game_metrics(r)["secrets"] for r in (sft, records)]
-        return {**labels, "played_differently": differently, **paired_comparison(*outcomes)}
+        return {**labels, "played_differently": differently, **paired_comparison(sft_outcomes, secret_outcomes(records))}
 
     try:
         sft = play(sft_state, "SFT")
+        sft_outcomes = secret_outcomes(sft)
         runs = [compared(play(grpo_state, "SFT + GRPO"), change="GRPO")]
         for scale in settings.yardstick_scales:
             for seed in range(settings.yardstick_seeds):
-                generator = torch.Generator().manual_seed(seed)
-                noisy = {}
-                for key, weight in sft_state.items():
-                    change = (grpo_state[key] - weight).float()
-                    noise = torch.randn(weight.shape, generator=generator)
-                    noise *= scale * change.norm() / noise.norm().clamp_min(1e-12)
-                    noisy[key] = (weight.float() + noise).to(weight.dtype)
-                runs.append(compared(play(noisy, f"SFT + noise x{scale:g}"), change=f"noise x{scale:g}, seed {seed}",
-                                     scale=scale, seed=seed))
+                runs.append(compared(play(noisy(scale, seed), f"SFT + noise x{scale:g}"),
+                                     change=f"noise x{scale:g}, seed {seed}", scale=scale, seed=seed))
     finally:
         set_peft_model_state_dict(model, sft_state)
     return {"games": len(secrets), "runs": runs}
