@@ -259,3 +259,25 @@ def test_with_a_kl_term_the_reference_is_a_frozen_copy_of_the_sft_adapter(smoke_
     for name, param in pairs:
         reference = model.get_parameter(name.replace(".default.", ".ref."))
         assert not reference.requires_grad and bool((reference == param).all()), name
+
+
+
+def test_the_grpo_log_ends_with_the_time_spent_before_training(smoke_base, tmp_path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    import wordle_helpers.profiles as profiles
+    from wordle_helpers.grpo import training_log
+    from wordle_helpers.sft import train_sft
+
+    smoke = get_profile("smoke")
+    train_sft(smoke)  # reused when present
+    trained = smoke.output_dir
+    monkeypatch.setattr(profiles, "OUTPUT_DIR", tmp_path)
+    timed = dataclasses.replace(smoke, name="timed")
+    for stage in ("base", "sft"):
+        shutil.copytree(trained / stage, tmp_path / "timed" / stage)
+    train_grpo(timed, max_steps=1)
+    log = training_log(timed)
+    assert set(log[-1]) == {"prepare_seconds"} and log[-1]["prepare_seconds"] >= 0
+    assert any("train_runtime" in entry for entry in log[:-1])  # TRL's own entries come first

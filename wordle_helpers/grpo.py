@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import numpy as np
@@ -241,18 +242,22 @@ def train_grpo(profile: Profile, start: str = "sft", max_steps: int | None = Non
         forget_stale_checkpoints(out, run_description(profile, start, max_steps))
         done = finished_adapter(out) if resume else None
         if done is None:
-            trainer = build_grpo_trainer(profile, start, max_steps)
+            started = time.perf_counter()
+            trainer = build_grpo_trainer(profile, start, max_steps)  # and the own-play games, if any
+            prepare_seconds = round(time.perf_counter() - started, 1)
     if done is not None:
         logger.info("GRPO already finished for these settings: %s", done)
         return done
     has_checkpoint = any(out.glob("checkpoint-*"))
     trainer.train(resume_from_checkpoint=bool(resume and has_checkpoint))
-    return finish_run(trainer, out, "log.json", trainer.state.log_history)
+    log = [*trainer.state.log_history, {"prepare_seconds": prepare_seconds}]
+    return finish_run(trainer, out, "log.json", log)
 
 
 def training_log(profile: Profile, stage: str = "grpo") -> list[dict[str, float]]:
     """The saved log of a GRPO run: per logging step, each reward's mean, total reward, equal-reward
-    fraction, completion length, learning rate (and KL when ``beta > 0``)."""
+    fraction, completion length, learning rate (and KL when ``beta > 0``); last, ``prepare_seconds``, the time
+    spent before training (loading, and the model's own games when the profile takes states from them)."""
     path = checkpoint_dir(profile, stage) / "log.json"
     if not path.exists():
         raise FileNotFoundError(f"no GRPO log at {path}; run: python -m wordle_helpers grpo --profile {profile.name}")
