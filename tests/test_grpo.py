@@ -261,7 +261,6 @@ def test_with_a_kl_term_the_reference_is_a_frozen_copy_of_the_sft_adapter(smoke_
         assert not reference.requires_grad and bool((reference == param).all()), name
 
 
-
 def test_the_grpo_log_ends_with_the_time_spent_before_training(smoke_base, tmp_path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
