@@ -104,3 +104,16 @@ def test_course_summary_shows_the_evaluation_this_run_wrote(tmp_path: Path, caps
     assert "+7.0 points, p = 0.012" in out
     assert "sft -> noise x6 (paired)" in out and "-2.0, +1.5 points; games played differently 38, 45 (grpo 40)" in out
     assert json.loads(target.read_text())["players"]["sft"]["games"] == 200
+
+
+def test_output_dir_moves_caches_and_quick_figures(tmp_path: Path) -> None:
+    """WORDLE_OUTPUT_DIR moves every run artefact: the solver's cache and a non-default profile's figures."""
+    import subprocess
+    import sys
+
+    code = ("from wordle_helpers.figures import figure_dir; from wordle_helpers.solver import DEFAULT_CACHE_DIR; "
+            "print(figure_dir('smoke')); print(figure_dir('laptop')); print(DEFAULT_CACHE_DIR)")
+    env = {"PATH": "/usr/bin:/bin", "WORDLE_OUTPUT_DIR": str(tmp_path)}
+    lines = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                           check=True).stdout.split()
+    assert lines == [str(tmp_path / "smoke" / "figures"), str(ROOT / "figures"), str(tmp_path / "cache")]

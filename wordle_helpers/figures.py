@@ -1,7 +1,7 @@
 """Figures: one helper saves every figure with a fixed size and DPI, and the course's plots.
 
 The default profile's figures go to ``figures/`` (committed, shown in the README); other profiles write
-to ``outputs/<profile>/figures/`` so that a quick run never overwrites them.
+to ``outputs/<profile>/figures/`` (under ``WORDLE_OUTPUT_DIR`` when set) so that a quick run never overwrites them.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from wordle_helpers.notebook import DEFAULT_PROFILE, profile_name
+from wordle_helpers.profiles import OUTPUT_DIR
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIGSIZE = (8.0, 4.5)
@@ -23,7 +24,7 @@ DPI = 120
 def figure_dir(profile: str | None = None) -> Path:
     """Where figures of ``profile`` are saved."""
     profile = profile or profile_name()
-    return REPO_ROOT / "figures" if profile == DEFAULT_PROFILE else REPO_ROOT / "outputs" / profile / "figures"
+    return REPO_ROOT / "figures" if profile == DEFAULT_PROFILE else OUTPUT_DIR / profile / "figures"
 
 
 def new_figure(ncols: int = 1, nrows: int = 1) -> tuple[plt.Figure, list[plt.Axes]]:

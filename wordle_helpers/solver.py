@@ -24,8 +24,9 @@ from wordle_helpers.patterns import (
     pattern_codes,
     pattern_to_code,
 )
+from wordle_helpers.profiles import OUTPUT_DIR
 
-DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[1] / "outputs" / "cache"
+DEFAULT_CACHE_DIR = OUTPUT_DIR / "cache"
 
 
 def pattern_matrix(guesses: Sequence[str], answers: Sequence[str], threads: int | None = None) -> np.ndarray:
