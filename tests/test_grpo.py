@@ -261,22 +261,41 @@ def test_with_a_kl_term_the_reference_is_a_frozen_copy_of_the_sft_adapter(smoke_
         assert not reference.requires_grad and bool((reference == param).all()), name
 
 
-def test_the_grpo_log_ends_with_the_time_spent_before_training(smoke_base, tmp_path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def _trained_copy(name: str, tmp_path, monkeypatch: pytest.MonkeyPatch, **grpo):
+    """A copy of the smoke profile named ``name`` under ``tmp_path``, holding the smoke base model and SFT adapter."""
     import shutil
 
     import wordle_helpers.profiles as profiles
-    from wordle_helpers.grpo import training_log
     from wordle_helpers.sft import train_sft
 
     smoke = get_profile("smoke")
     train_sft(smoke)  # reused when present
     trained = smoke.output_dir
     monkeypatch.setattr(profiles, "OUTPUT_DIR", tmp_path)
-    timed = dataclasses.replace(smoke, name="timed")
+    copy = dataclasses.replace(smoke, name=name, grpo=dataclasses.replace(smoke.grpo, **grpo))
     for stage in ("base", "sft"):
-        shutil.copytree(trained / stage, tmp_path / "timed" / stage)
+        shutil.copytree(trained / stage, tmp_path / name / stage)
+    return copy
+
+
+def test_the_grpo_log_ends_with_the_time_spent_before_training(smoke_base, tmp_path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from wordle_helpers.grpo import training_log
+
+    timed = _trained_copy("timed", tmp_path, monkeypatch)
     train_grpo(timed, max_steps=1)
     log = training_log(timed)
     assert set(log[-1]) == {"prepare_seconds"} and log[-1]["prepare_seconds"] >= 0
     assert any("train_runtime" in entry for entry in log[:-1])  # TRL's own entries come first
+
+
+def test_with_a_kl_term_the_final_adapter_leaves_out_the_reference_copy(smoke_base, tmp_path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """TRL saves its frozen reference adapter beside the trained one; that copy of the SFT adapter is not kept."""
+    from wordle_helpers.modeling import load_model
+
+    with_kl = _trained_copy("kl", tmp_path, monkeypatch, beta=0.04)
+    final = train_grpo(with_kl, max_steps=1)
+    assert (final / "adapter_model.safetensors").exists()
+    assert sorted(p.name for p in final.iterdir() if p.is_dir()) == []
+    load_model(with_kl, "grpo")  # and the adapter loads as evaluation loads it

@@ -290,7 +290,7 @@ def main_process_first():
 
 
 def finish_run(trainer, out: Path, log_name: str, log: object) -> Path:
-    """Save the adapter to ``out/final`` (safetensors only) and the training log, once, from rank 0; every
+    """Save the trained adapter to ``out/final`` (safetensors only) and the training log, once, from rank 0; every
     rank records what it trained in ``out/ranks/rank-N.json`` (steps and a checksum of its trainable
     weights, equal on every rank when data-parallel training kept them in sync)."""
     import torch
@@ -304,6 +304,8 @@ def finish_run(trainer, out: Path, log_name: str, log: object) -> Path:
         shutil.rmtree(ranks, ignore_errors=True)
         trainer.processing_class.save_pretrained(str(final))
         (final / "training_args.bin").unlink(missing_ok=True)  # a pickle; the adapter itself is safetensors
+        if (final / "ref" / "adapter_config.json").exists():  # GRPO with beta > 0: TRL's frozen reference, a
+            shutil.rmtree(final / "ref")                      # copy of the starting adapter, already saved there
         (out / log_name).write_text(json.dumps(log, indent=1))
     trainer.accelerator.wait_for_everyone()
     ranks.mkdir(parents=True, exist_ok=True)
