@@ -1,7 +1,7 @@
 """Figures: one helper saves every figure with a fixed size and DPI, and the course's plots.
 
 The default profile's figures go to ``figures/`` (committed, shown in the README); other profiles write
-to ``outputs/<profile>/figures/`` (under ``WORDLE_OUTPUT_DIR`` when set) so that a quick run never overwrites them.
+to ``outputs/<profile>/figures/`` (``WORDLE_OUTPUT_DIR`` moves it) so that a quick run never overwrites them.
 """
 
 from __future__ import annotations

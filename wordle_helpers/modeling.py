@@ -290,8 +290,8 @@ def main_process_first():
 
 
 def finish_run(trainer, out: Path, log_name: str, log: object) -> Path:
-    """Save the trained adapter to ``out/final`` (safetensors only) and the training log, once, from rank 0; every
-    rank records what it trained in ``out/ranks/rank-N.json`` (steps and a checksum of its trainable
+    """Save the trained adapter to ``out/final`` (safetensors only) and the training log, once, from rank 0;
+    every rank records what it trained in ``out/ranks/rank-N.json`` (steps and a checksum of its trainable
     weights, equal on every rank when data-parallel training kept them in sync)."""
     import torch
 
