@@ -208,7 +208,6 @@ def test_the_yardstick_plays_grpo_and_random_changes_against_sft(smoke_base, ans
                                                                    tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 
-    import wordle_helpers.profiles as profiles
     from wordle_helpers.evaluation import random_change_yardstick, yardstick_table
     from wordle_helpers.sft import train_sft
     from wordle_helpers.words import split_secrets
@@ -227,11 +226,7 @@ def test_the_yardstick_plays_grpo_and_random_changes_against_sft(smoke_base, ans
     assert "GRPO" in yardstick_table(result).splitlines()[2]
 
     # A GRPO adapter equal to SFT's: GRPO and noise of any multiple of its (zero) change play exactly as SFT.
-    trained = smoke.output_dir
-    monkeypatch.setattr(profiles, "OUTPUT_DIR", tmp_path)
-    same = dataclasses.replace(smoke, name="same")
-    for stage in ("base", "sft"):
-        shutil.copytree(trained / stage, tmp_path / "same" / stage)
+    same = _trained_copy("same", tmp_path, monkeypatch)
     assert random_change_yardstick(same, secrets, allowed) is None  # no GRPO adapter yet
     shutil.copytree(tmp_path / "same" / "sft" / "final", tmp_path / "same" / "grpo" / "final")
     runs = random_change_yardstick(same, secrets, allowed)["runs"]
