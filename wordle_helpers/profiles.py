@@ -45,7 +45,8 @@ class ModelSettings:
     answer_list_repeats: int = 150
     # Hint drills (hints, then answers that fit them) per teacher game: the base model's first word after
     # the hints fitted 40% of the time with one drill per game and rose with more; five drills with the answer
-    # list 150 times instead of three with 250 lifted consistent answers after SFT 54.5% -> 59.5%.
+    # list 150 times instead of three with 250 lifted consistent answers after SFT 54.5% -> 59.5% (one build
+    # each on one CPU; another CPU builds another model from the same seeds: benchmarks/RESULTS.md).
     drills_per_game: int = 5
     # 10,000 steps of 5 windows (about 26M tokens, 1.5 passes over the text): windows of 5 are as fast per
     # token as windows of 10 on two cores, and more than one pass over the text lifts wins (benchmarks/RESULTS.md).
