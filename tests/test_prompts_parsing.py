@@ -12,6 +12,7 @@ from wordle_helpers.prompts import (
     SYSTEM_PROMPT,
     build_messages,
     game_transcript,
+    knowledge_lines,
     user_turn,
 )
 
@@ -31,6 +32,17 @@ def test_user_turns() -> None:
     assert "Guess 2: BABES -> Feedback: B(-) A(-) B(✓) E(✓) S(x)" in text
     assert "4 guesses left" in text
 
+
+
+def test_user_turn_sums_up_the_hints_under_the_guesses() -> None:
+    text = user_turn([("crane", "x✓-xx")])
+    assert text.endswith("C(x) R(✓) A(-) N(x) E(x)\n\nHints:\nfixed: _ R _ _ _\nhas: A not 3\nno: C E N\n\n"
+                         "You have 5 guesses left. Make your next guess.")
+    # A repeated letter: one copy placed, another known to be elsewhere; the same notes an answer writes.
+    history = [("crane", feedback("crane", "abbey")), ("babes", feedback("babes", "abbey"))]
+    assert "\nHints:\n" + "\n".join(knowledge_lines(history)) + "\n\n" in user_turn(history)
+    # Nothing known yet: no hints block, on the first turn or after non-words only.
+    assert "Hints:" not in user_turn([]) and "Hints:" not in user_turn([], rejected=["qqqqq"])
 
 def test_build_messages_ends_with_think_prefill() -> None:
     messages = build_messages([])

@@ -325,7 +325,7 @@ def sft_dataset(split: str = "train", games: int = 2000, seed: int = 0, teacher:
     if split == "test":
         raise ValueError("test secrets are for the final evaluation only; build training data from 'train'")
     secrets = split_secrets(load_answers())[split]
-    settings = {"split": split, "games": games, "seed": seed, "teacher": asdict(teacher), "secrets": _digest(secrets), "v": 1}
+    settings = {"split": split, "games": games, "seed": seed, "teacher": asdict(teacher), "secrets": _digest(secrets), "v": 2}
     return _cached("sft", settings, lambda: generate_sft_rows(secrets, games, seed, teacher))
 
 
@@ -338,7 +338,7 @@ def grpo_dataset(split: str = "train", rows: int = 1000, seed: int = 0, teacher:
         raise ValueError("test secrets are for the final evaluation only; build training data from 'train'")
     secrets = split_secrets(load_answers())[split]
     settings = {"split": split, "rows": rows, "seed": seed, "teacher": asdict(teacher),
-                "first_turn_share": first_turn_share, "secrets": _digest(secrets), "v": 1}
+                "first_turn_share": first_turn_share, "secrets": _digest(secrets), "v": 2}
     return _cached("grpo", settings, lambda: generate_grpo_rows(secrets, rows, seed, teacher, first_turn_share))
 
 

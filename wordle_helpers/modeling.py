@@ -30,6 +30,7 @@ from wordle_helpers.profiles import Profile
 from wordle_helpers.prompts import (
     GUESS_CLOSE,
     GUESS_OPEN,
+    HINTS_HEADER,
     SYSTEM_PROMPT,
     THINK_CLOSE,
     THINK_OPEN,
@@ -46,7 +47,7 @@ logger = logging.getLogger(__name__)
 END_OF_TEXT, TURN_START, TURN_END = "<|endoftext|>", "<|im_start|>", "<|im_end|>"
 # The answer tags, single tokens of the tiny tokenizer; the base model never sees them (nor the chat markers).
 FORMAT_TAGS = (THINK_OPEN, THINK_CLOSE, GUESS_OPEN, GUESS_CLOSE)
-BUILD_VERSION = 5
+BUILD_VERSION = 6
 
 # The tiny model's system turn is always this line, whatever the system message says: a model of a million
 # parameters cannot read the rules (it learns them from examples), and the course's 300-token system prompt
@@ -102,7 +103,7 @@ def word_list_lines(words: list[str], per_line: int = 12, seed: int = 0) -> list
 
 def hint_drill(history: list, words: str = "") -> str:
     """A hint drill's text: the notes on ``history``, then ``Words that fit every hint:`` and ``words``."""
-    return "\n".join(["Hints:", *knowledge_lines(history), f"Words that fit every hint: {words}".rstrip()])
+    return "\n".join([HINTS_HEADER, *knowledge_lines(history), f"Words that fit every hint: {words}".rstrip()])
 
 
 def fitting_word_texts(played: list[list], seed: int, per_text: int = 12) -> list[str]:

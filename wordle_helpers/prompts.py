@@ -67,6 +67,8 @@ def history_lines(history: Sequence[tuple[str, str]]) -> list[str]:
 
 
 REJECTED_LINE = "Not in the word list: "
+# The feedback so far, summed up under the guesses as the game's keyboard shows it (see user_turn).
+HINTS_HEADER = "Hints:"
 
 
 def user_turn(history: Sequence[tuple[str, str]], guesses_left: int | None = None,
@@ -74,14 +76,20 @@ def user_turn(history: Sequence[tuple[str, str]], guesses_left: int | None = Non
     """The user message for a game state: a first-guess request, or the guesses so far and a request.
 
     ``rejected`` are earlier answers that were not allowed words (each used up a turn): they are listed on
-    a line of their own so the player can avoid writing them again. ``guesses_left`` defaults to the turns
-    not yet used by ``history`` and ``rejected``.
+    a line of their own so the player can avoid writing them again. Under them, ``Hints:`` sums up what the
+    feedback has shown (:func:`knowledge_lines`), as the game's keyboard does: the tiny model wrote these notes
+    itself wrong for about a third of the states, and with the summary in the prompt its answers fit every hint
+    more often (benchmarks/RESULTS.md). ``guesses_left`` defaults to the turns not yet used by ``history`` and
+    ``rejected``.
     """
     if not history and not rejected:
         return FIRST_TURN
     lines = history_lines(history)
     if rejected:
         lines.append(REJECTED_LINE + ", ".join(word.upper() for word in rejected))
+    hints = knowledge_lines(history)
+    if hints:
+        lines += ["", HINTS_HEADER, *hints]
     left = MAX_GUESSES - len(history) - len(rejected) if guesses_left is None else guesses_left
     return "Your guesses so far:\n" + "\n".join(lines) + f"\n\nYou have {left} guess{'es' if left != 1 else ''} left. {NEXT_TURN}"
 
