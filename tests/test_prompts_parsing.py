@@ -33,7 +33,6 @@ def test_user_turns() -> None:
     assert "4 guesses left" in text
 
 
-
 def test_user_turn_sums_up_the_hints_under_the_guesses() -> None:
     text = user_turn([("crane", "x✓-xx")])
     assert text.endswith("C(x) R(✓) A(-) N(x) E(x)\n\nHints:\nfixed: _ R _ _ _\nhas: A not 3\nno: C E N\n\n"
@@ -43,6 +42,7 @@ def test_user_turn_sums_up_the_hints_under_the_guesses() -> None:
     assert "\nHints:\n" + "\n".join(knowledge_lines(history)) + "\n\n" in user_turn(history)
     # Nothing known yet: no hints block, on the first turn or after non-words only.
     assert "Hints:" not in user_turn([]) and "Hints:" not in user_turn([], rejected=["qqqqq"])
+
 
 def test_build_messages_ends_with_think_prefill() -> None:
     messages = build_messages([])
