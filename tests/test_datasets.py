@@ -102,7 +102,7 @@ def test_local_source_errors(tmp_path: Path) -> None:
 
 
 def _check_think_is_true(think: str, history: list[tuple[str, str]], secret: str, answers: list[str]) -> None:
-    """Every fact the reasoning states holds for the secret, and the count matches an exact recount."""
+    """Every fact the hints and the reasoning state holds for the secret, and the count matches an exact recount."""
     facts = dict(line.split(": ", 1) for line in think.splitlines())
     if "fixed" in facts:
         for spot, letter in enumerate(facts["fixed"].split()):
@@ -131,8 +131,10 @@ def test_every_generated_sft_row_is_true_and_well_formed(teacher: EntropySolver,
         history = [(m.group(1).lower(), "".join(re.findall(r"\((.)\)", m.group(2))))
                    for m in (re.match(r"Guess \d: (\w+) -> Feedback: (.*)", line) for line in lines) if m]
         assert len(history) == row["turn"] - 1
-        parsed = parse_answer(row["completion"])
-        _check_think_is_true(parsed.think, history, row["secret"], answers)
+        hints = lines[lines.index("Hints:") + 1 : lines.index("", lines.index("Hints:"))] if history else []
+        think = parse_answer(row["completion"]).think
+        assert [line.split(":")[0] for line in think.splitlines()] == ["left", "why"]  # the hints stay in the prompt
+        _check_think_is_true("\n".join([*hints, think]), history, row["secret"], answers)
     assert generate_sft_rows(train, games=150, seed=3, solver=teacher) == rows  # deterministic
 
 

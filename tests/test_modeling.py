@@ -17,7 +17,7 @@ from wordle_helpers.modeling import (
     train_tokenizer,
 )
 from wordle_helpers.profiles import get_profile
-from wordle_helpers.prompts import answer_text, build_messages, game_transcript, knowledge_lines, think_text
+from wordle_helpers.prompts import ASSISTANT_PREFILL, answer_text, build_messages, game_transcript, knowledge_lines, think_text
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +57,13 @@ def test_every_capital_letter_is_its_own_token(tokenizer) -> None:
 def test_answer_tags_are_single_tokens(tokenizer) -> None:
     for tag in FORMAT_TAGS:
         assert len(tokenizer(tag)["input_ids"]) == 1
+
+
+def test_chat_roles_and_lead_in_take_few_tokens(tokenizer) -> None:
+    for role in ("system", "user", "assistant"):
+        assert len(tokenizer(f"<|im_start|>{role}\n")["input_ids"]) <= 3, role
+    lead_in = tokenizer(ASSISTANT_PREFILL)["input_ids"]
+    assert len(lead_in) <= 13, tokenizer.convert_ids_to_tokens(lead_in)  # 22 tokens when never seen in training
 
 
 def test_chat_template_generation_markers(tokenizer) -> None:

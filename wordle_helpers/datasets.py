@@ -237,8 +237,8 @@ def generate_sft_rows(
 ) -> list[dict[str, object]]:
     """SFT rows from teacher-played games on ``secrets``: one row per turn (notebook 01).
 
-    The completion's reasoning states what is known (placed, present and where not, absent), how many
-    answers still fit, and why this guess; then ``<guess>WORD</guess>``.
+    The prompt sums up what is known under ``Hints:``; the completion's reasoning states how many answers
+    still fit and why this guess, then ``<guess>WORD</guess>``.
     """
     solver = solver or _default_solver()
     rng = np.random.default_rng(seed + 11)
@@ -325,7 +325,7 @@ def sft_dataset(split: str = "train", games: int = 2000, seed: int = 0, teacher:
     if split == "test":
         raise ValueError("test secrets are for the final evaluation only; build training data from 'train'")
     secrets = split_secrets(load_answers())[split]
-    settings = {"split": split, "games": games, "seed": seed, "teacher": asdict(teacher), "secrets": _digest(secrets), "v": 2}
+    settings = {"split": split, "games": games, "seed": seed, "teacher": asdict(teacher), "secrets": _digest(secrets), "v": 3}
     return _cached("sft", settings, lambda: generate_sft_rows(secrets, games, seed, teacher))
 
 

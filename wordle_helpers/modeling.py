@@ -28,6 +28,7 @@ import numpy as np
 from wordle_helpers.game import is_solved
 from wordle_helpers.profiles import Profile
 from wordle_helpers.prompts import (
+    ASSISTANT_PREFILL,
     GUESS_CLOSE,
     GUESS_OPEN,
     HINTS_HEADER,
@@ -47,7 +48,7 @@ logger = logging.getLogger(__name__)
 END_OF_TEXT, TURN_START, TURN_END = "<|endoftext|>", "<|im_start|>", "<|im_end|>"
 # The answer tags, single tokens of the tiny tokenizer; the base model never sees them (nor the chat markers).
 FORMAT_TAGS = (THINK_OPEN, THINK_CLOSE, GUESS_OPEN, GUESS_CLOSE)
-BUILD_VERSION = 6
+BUILD_VERSION = 7
 
 # The tiny model's system turn is always this line, whatever the system message says: a model of a million
 # parameters cannot read the rules (it learns them from examples), and the course's 300-token system prompt
@@ -157,14 +158,18 @@ def pretraining_texts(games: int, seed: int, played: list[list] | None = None, a
 
 
 def tokenizer_texts(games: int, seed: int) -> list[str]:
-    """Text the tokenizer is trained on: every kind of text the course shows a model."""
+    """Text the tokenizer is trained on: every kind of text the course shows a model, the chat turns with
+    their role names and the assistant's lead-in (as the chat template writes them, less the special
+    tokens), so that the words every SFT, GRPO and evaluation prompt repeats become a few tokens each."""
     played = _teacher_games(games, seed + 1)
     histories = [[(t.guess, t.pattern) for t in turns] for turns in played]
     texts = [SYSTEM_PROMPT] * 50 + pretraining_texts(games, seed + 1, played)
     for history in histories:
         for turn in range(len(history)):
-            texts.append(user_turn(history[:turn]))
-            texts.append(answer_text(think_text(history[:turn], history[turn][0], 10, True), history[turn][0]))
+            guess = history[turn][0]
+            texts.append(f"system\n{TINY_SYSTEM_TURN}")
+            texts.append("user\n" + user_turn(history[:turn]))
+            texts.append("assistant\n" + ASSISTANT_PREFILL + answer_text(think_text(history[:turn], guess, 10, True), guess))
     return texts
 
 

@@ -155,10 +155,12 @@ def knowledge_lines(history: Sequence[tuple[str, str]]) -> list[str]:
     return lines
 
 
-def reasoning_lines(history: Sequence[tuple[str, str]], guess: str, words_left: int, guess_fits: bool) -> list[str]:
-    """The reasoning before ``guess``: what is known, how many answers still fit, and why this guess."""
+def reasoning_lines(history: Sequence[tuple[str, str]], guess: str, words_left: int, guess_fits: bool,
+                    notes: bool = True) -> list[str]:
+    """The reasoning before ``guess``: what is known (with ``notes``), how many answers still fit, and why
+    this guess. Pretraining transcripts keep the notes; the answers leave them to the prompt's hints."""
     word = guess.upper()
-    lines = knowledge_lines(history)
+    lines = knowledge_lines(history) if notes else []
     lines.append(f"left: {words_left} word{'s' if words_left != 1 else ''}")
     if not history:
         reason = f"{word} tests common letters."
@@ -172,11 +174,13 @@ def reasoning_lines(history: Sequence[tuple[str, str]], guess: str, words_left: 
 
 
 def think_text(history: Sequence[tuple[str, str]], guess: str, words_left: int, guess_fits: bool) -> str:
-    """A short, true account of the game so far and why ``guess`` is played (notebook 01).
+    """A short, true account of why ``guess`` is played: how many answers still fit, and why (notebook 01).
 
-    ``words_left`` is how many answers still fit; ``guess_fits`` whether ``guess`` is one of them.
+    ``words_left`` is how many answers still fit; ``guess_fits`` whether ``guess`` is one of them. What the
+    feedback has shown is not repeated: the user turn sums it up under ``Hints:`` (:func:`user_turn`), and
+    answers without that copy trained as well in less time (benchmarks/RESULTS.md).
     """
-    return "\n".join(reasoning_lines(history, guess, words_left, guess_fits))
+    return "\n".join(reasoning_lines(history, guess, words_left, guess_fits, notes=False))
 
 
 def answer_text(think: str, guess: str) -> str:
