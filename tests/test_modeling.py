@@ -17,7 +17,7 @@ from wordle_helpers.modeling import (
     train_tokenizer,
 )
 from wordle_helpers.profiles import get_profile
-from wordle_helpers.prompts import ASSISTANT_PREFILL, answer_text, build_messages, game_transcript, knowledge_lines, think_text
+from wordle_helpers.prompts import answer_text, build_messages, game_transcript, knowledge_lines, think_text
 
 
 @pytest.fixture(scope="module")
@@ -59,13 +59,6 @@ def test_answer_tags_are_single_tokens(tokenizer) -> None:
         assert len(tokenizer(tag)["input_ids"]) == 1
 
 
-def test_chat_roles_and_lead_in_take_few_tokens(tokenizer) -> None:
-    for role in ("system", "user", "assistant"):
-        assert len(tokenizer(f"<|im_start|>{role}\n")["input_ids"]) <= 3, role
-    lead_in = tokenizer(ASSISTANT_PREFILL)["input_ids"]
-    assert len(lead_in) <= 13, tokenizer.convert_ids_to_tokens(lead_in)  # 22 tokens when never seen in training
-
-
 def test_chat_template_generation_markers(tokenizer) -> None:
     messages = build_messages([], prefill=False) + [{"role": "assistant", "content": "x</think>\n<guess>CRANE</guess>"}]
     out = tokenizer.apply_chat_template(messages, return_assistant_tokens_mask=True, return_dict=True)
@@ -99,6 +92,30 @@ def test_missing_adapter_names_the_command(tmp_path: Path, monkeypatch: pytest.M
     with pytest.raises(FileNotFoundError, match="a LoRA adapter folder"):
         load_model(fresh, str(tmp_path / "nowhere"))
     assert not (tmp_path / "fresh").exists()  # nothing was built or loaded
+
+
+def test_adapter_of_another_base_model_is_refused_before_any_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    import json
+
+    import wordle_helpers.profiles as profiles
+    from wordle_helpers.__main__ import main
+    from wordle_helpers.modeling import StaleAdapterError
+
+    monkeypatch.setattr(profiles, "OUTPUT_DIR", tmp_path)
+    for stage in ("sft", "grpo"):
+        final = tmp_path / "smoke" / stage / "final"
+        final.mkdir(parents=True)
+        (final / "adapter_config.json").write_text("{}")
+        (final.parent / "run.json").write_text(json.dumps({"base": "an-older-build"}))
+    with pytest.raises(StaleAdapterError, match=r"an-older-build.*retrain it with: python -m wordle_helpers sft --profile smoke"):
+        load_model(get_profile("smoke"), "sft")
+    with pytest.raises(StaleAdapterError, match=r"grpo --profile smoke \(after: python -m wordle_helpers sft"):
+        load_model(get_profile("smoke"), "grpo")
+    assert main(["evaluate", "--profile", "smoke", "--model", "sft", "--json"]) == 2
+    assert "retrain it with" in capsys.readouterr().err
+    assert not (tmp_path / "smoke" / "base").exists()  # the new base model was not built
 
 
 def test_smoke_base_model_is_qwen2_safetensors(smoke_base) -> None:

@@ -125,12 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from wordle_helpers.grpo import VllmUnavailableError
-    from wordle_helpers.modeling import ModelUnavailableError
+    from wordle_helpers.modeling import ModelUnavailableError, StaleAdapterError
     from wordle_helpers.profiles import UnknownProfileError
 
     try:
         return args.func(args)
-    except (WordListError, UnknownProfileError, ModelUnavailableError, FileNotFoundError, VllmUnavailableError) as error:
+    except (WordListError, UnknownProfileError, ModelUnavailableError, StaleAdapterError, FileNotFoundError,
+            VllmUnavailableError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

@@ -28,7 +28,6 @@ import numpy as np
 from wordle_helpers.game import is_solved
 from wordle_helpers.profiles import Profile
 from wordle_helpers.prompts import (
-    ASSISTANT_PREFILL,
     GUESS_CLOSE,
     GUESS_OPEN,
     HINTS_HEADER,
@@ -39,7 +38,6 @@ from wordle_helpers.prompts import (
     game_transcript,
     knowledge_lines,
     reasoning_lines,
-    think_text,
     user_turn,
 )
 
@@ -48,7 +46,7 @@ logger = logging.getLogger(__name__)
 END_OF_TEXT, TURN_START, TURN_END = "<|endoftext|>", "<|im_start|>", "<|im_end|>"
 # The answer tags, single tokens of the tiny tokenizer; the base model never sees them (nor the chat markers).
 FORMAT_TAGS = (THINK_OPEN, THINK_CLOSE, GUESS_OPEN, GUESS_CLOSE)
-BUILD_VERSION = 7
+BUILD_VERSION = 6
 
 # The tiny model's system turn is always this line, whatever the system message says: a model of a million
 # parameters cannot read the rules (it learns them from examples), and the course's 300-token system prompt
@@ -73,6 +71,11 @@ CHAT_TEMPLATE = (
 
 class ModelUnavailableError(OSError):
     """The profile's model is neither on disk nor reachable; the message says what to do."""
+
+
+class StaleAdapterError(RuntimeError):
+    """A trained adapter belongs to another base model than the profile's current one; the message says
+    which command retrains it."""
 
 
 # ---------------------------------------------------------------------------------------------- text
@@ -158,18 +161,16 @@ def pretraining_texts(games: int, seed: int, played: list[list] | None = None, a
 
 
 def tokenizer_texts(games: int, seed: int) -> list[str]:
-    """Text the tokenizer is trained on: every kind of text the course shows a model, the chat turns with
-    their role names and the assistant's lead-in (as the chat template writes them, less the special
-    tokens), so that the words every SFT, GRPO and evaluation prompt repeats become a few tokens each."""
+    """Text the tokenizer is trained on: every kind of text the course shows a model (the answers with their
+    reasoning written out in full, notes included, as the transcripts have it)."""
     played = _teacher_games(games, seed + 1)
     histories = [[(t.guess, t.pattern) for t in turns] for turns in played]
     texts = [SYSTEM_PROMPT] * 50 + pretraining_texts(games, seed + 1, played)
     for history in histories:
         for turn in range(len(history)):
             guess = history[turn][0]
-            texts.append(f"system\n{TINY_SYSTEM_TURN}")
-            texts.append("user\n" + user_turn(history[:turn]))
-            texts.append("assistant\n" + ASSISTANT_PREFILL + answer_text(think_text(history[:turn], guess, 10, True), guess))
+            texts.append(user_turn(history[:turn]))
+            texts.append(answer_text("\n".join(reasoning_lines(history[:turn], guess, 10, True)), guess))
     return texts
 
 
@@ -533,7 +534,9 @@ def load_model(profile: Profile, which: str = "base", merge: bool = True):
     """``(model, tokenizer)`` for ``which``: ``base``, ``sft``, ``grpo``, ``grpo-from-base`` or a folder
     holding a LoRA adapter.
 
-    A missing adapter raises ``FileNotFoundError`` naming the command that makes it.
+    A missing adapter raises ``FileNotFoundError`` naming the command that makes it; a course stage's
+    adapter trained on another base model than the profile's current one (its settings or the course's
+    build version changed since) raises :class:`StaleAdapterError`, before the new base model is built.
     """
     from peft import PeftModel
 
@@ -541,9 +544,18 @@ def load_model(profile: Profile, which: str = "base", merge: bool = True):
         return load_base_model(profile)
     commands = {"sft": "sft", "grpo": "grpo", "grpo-from-base": "grpo --start base"}
     adapter = checkpoint_dir(profile, which) / "final" if which in commands else Path(which)
+    command = f"python -m wordle_helpers {commands[which]} --profile {profile.name}" if which in commands else "a LoRA adapter folder"
     if not (adapter / "adapter_config.json").exists():  # checked first: fail before any loading
-        command = f"python -m wordle_helpers {commands[which]} --profile {profile.name}" if which in commands else "a LoRA adapter folder"
         raise FileNotFoundError(f"no trained adapter at {adapter}; make one with: {command}")
+    run_file = adapter.parent / "run.json"
+    if which in commands and run_file.exists():
+        trained_on = json.loads(run_file.read_text()).get("base")
+        current = _build_key(profile) if profile.model.is_tiny else profile.model.name
+        if trained_on != current:
+            raise StaleAdapterError(
+                f"the adapter at {adapter} was trained on base model {trained_on}, but the profile's base model is "
+                f"now {current} (its settings or the course's build version changed); retrain it with: {command}"
+                + (f" (after: python -m wordle_helpers sft --profile {profile.name})" if which == "grpo" else ""))
     model, tokenizer = load_base_model(profile)
     model = PeftModel.from_pretrained(model, str(adapter))
     if merge:
