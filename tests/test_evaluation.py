@@ -61,6 +61,20 @@ def test_consistency_is_measured_against_earlier_feedback(allowed: list[str]) ->
     assert [t.consistent for t in record.turns] == [True, False, True]
 
 
+def test_repeated_answers_are_counted_per_turn_and_per_lost_game(allowed: list[str]) -> None:
+    script = {"cigar": ["SLATE", "CRANE", "SLATE", "QZQZQ", "QZQZQ", "CIGAR"],
+              "abbey": ["SLATE", "CRANE", "ROUND", "MIGHT", "QZQZQ", "PLUMB"],
+              "frost": ["SLATE"] * 6}
+    records = [play_games(ScriptedPlayer(lambda s, w=words: answer(w[6 - s.guesses_left])), [secret], allowed)[0]
+               for secret, words in script.items()]
+    cigar, abbey, frost = records
+    assert cigar.won and cigar.repeats == [False, False, True, False, True, False]  # a non-word written again counts
+    assert not any(abbey.repeats) and frost.repeats == [False] + [True] * 5
+    metrics = game_metrics(records)
+    assert metrics["repeat_rate"] == pytest.approx(7 / 18)
+    assert metrics["losses_with_repeat"] == 1  # FROST; ABBEY lost without one, CIGAR was won
+
+
 def test_baseline_players(solver, allowed: list[str], answers: list[str]) -> None:
     secrets = answers[:30]
     assert evaluate_games(solver_player(solver), secrets, allowed)["win_rate"] == 1.0

@@ -67,6 +67,13 @@ class GameRecord:
         return [(t.word, t.pattern) for t in self.turns if t.word is not None and t.pattern is not None]
 
     @property
+    def repeats(self) -> list[bool]:
+        """Per turn, whether its five letters repeat an answer this game already holds (a word played again,
+        whose feedback already said it is not the secret, or a non-word written again): a wasted turn."""
+        written = [t.attempt for t in self.turns]
+        return [word is not None and word in written[:k] for k, word in enumerate(written)]
+
+    @property
     def rejected(self) -> tuple[str, ...]:
         """Five-letter answers that were not allowed words, in order, each once."""
         return tuple(dict.fromkeys(t.attempt for t in self.turns if t.word is None and t.attempt))
@@ -269,8 +276,8 @@ def turn_reward_means(records: Sequence[GameRecord]) -> dict[str, float]:
 
 def game_metrics(records: Sequence[GameRecord]) -> dict[str, object]:
     """Win rate with a 95% interval, mean guesses on wins, per-turn format/allowed/consistent rates,
-    each reward's mean per turn, failure kinds, a guess histogram, and each secret's outcome (guesses to
-    win, 0 for a loss)."""
+    each reward's mean per turn, failure kinds, repeated answers (the share of turns, and the lost games that
+    hold one), a guess histogram, and each secret's outcome (guesses to win, 0 for a loss)."""
     turns = [t for g in records for t in g.turns]
     wins = [g for g in records if g.won]
     rate = lambda n: n / len(turns) if turns else 0.0  # noqa: E731
@@ -287,6 +294,8 @@ def game_metrics(records: Sequence[GameRecord]) -> dict[str, object]:
         "consistent_rate": rate(sum(t.consistent for t in turns)),
         "rewards": turn_reward_means(records),
         "failures": dict(Counter(t.failure for t in turns if t.failure)),
+        "repeat_rate": rate(sum(sum(g.repeats) for g in records)),
+        "losses_with_repeat": sum(any(g.repeats) for g in records if not g.won),
         "histogram": {str(n): histogram.get(n, 0) for n in range(1, MAX_GUESSES + 1)} | {"fail": len(records) - len(wins)},
         "secrets": secret_outcomes(records),
     }
