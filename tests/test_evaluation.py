@@ -75,6 +75,20 @@ def test_repeated_answers_are_counted_per_turn_and_per_lost_game(allowed: list[s
     assert metrics["losses_with_repeat"] == 1  # FROST; ABBEY lost without one, CIGAR was won
 
 
+def test_evaluate_command_reports_the_metrics_as_text_and_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from wordle_helpers.__main__ import main
+
+    assert main(["evaluate", "--profile", "smoke", "--model", "random", "--games", "6", "--split", "test"]) == 0
+    text = capsys.readouterr().out
+    assert "random on 6 test games" in text and "repeated answers:" in text
+    assert main(["evaluate", "--profile", "smoke", "--model", "random", "--games", "6", "--split", "test", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["games"] == 6 and len(report["secrets"]) == 6
+    assert 0 <= report["losses_with_repeat"] <= report["games"] - report["wins"] and 0 <= report["repeat_rate"] <= 1
+
+
 def test_baseline_players(solver, allowed: list[str], answers: list[str]) -> None:
     secrets = answers[:30]
     assert evaluate_games(solver_player(solver), secrets, allowed)["win_rate"] == 1.0

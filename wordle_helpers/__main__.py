@@ -75,6 +75,8 @@ def _evaluate(args: argparse.Namespace) -> int:
               f"(95% CI {low:.1%}-{high:.1%}), mean guesses on wins {metrics['mean_guesses']}")
         print(f"per turn: format {metrics['format_rate']:.1%}, allowed {metrics['allowed_rate']:.1%}, "
               f"consistent {metrics['consistent_rate']:.1%}; failures {metrics['failures']}")
+        print(f"repeated answers: {metrics['repeat_rate']:.1%} of turns, in {metrics['losses_with_repeat']} of "
+              f"{metrics['games'] - metrics['wins']} lost games")
     return 0
 
 
