@@ -282,6 +282,7 @@ def game_metrics(records: Sequence[GameRecord]) -> dict[str, object]:
     wins = [g for g in records if g.won]
     rate = lambda n: n / len(turns) if turns else 0.0  # noqa: E731
     histogram = Counter(g.guesses for g in wins)
+    repeats = [g.repeats for g in records]
     return {
         "games": len(records),
         "wins": len(wins),
@@ -294,8 +295,8 @@ def game_metrics(records: Sequence[GameRecord]) -> dict[str, object]:
         "consistent_rate": rate(sum(t.consistent for t in turns)),
         "rewards": turn_reward_means(records),
         "failures": dict(Counter(t.failure for t in turns if t.failure)),
-        "repeat_rate": rate(sum(sum(g.repeats) for g in records)),
-        "losses_with_repeat": sum(any(g.repeats) for g in records if not g.won),
+        "repeat_rate": rate(sum(sum(r) for r in repeats)),
+        "losses_with_repeat": sum(any(r) for g, r in zip(records, repeats) if not g.won),
         "histogram": {str(n): histogram.get(n, 0) for n in range(1, MAX_GUESSES + 1)} | {"fail": len(records) - len(wins)},
         "secrets": secret_outcomes(records),
     }

@@ -254,11 +254,9 @@ def cpu_has_native_bf16() -> bool:
 
 
 def base_key(profile: Profile) -> str:
-    """What identifies the profile's base model: the tiny build's key, or the hub id or path."""
-    marker = base_dir(profile) / "build.json"
-    if profile.model.is_tiny and marker.exists():
-        return json.loads(marker.read_text()).get("key", "")
-    return profile.model.name
+    """What identifies the profile's base model: the key of its tiny build (the one on disk once built, since a
+    build with another key is rebuilt), or the hub id or path."""
+    return _build_key(profile) if profile.model.is_tiny else profile.model.name
 
 
 def forget_stale_checkpoints(out: Path, run: dict[str, object]) -> None:
@@ -550,7 +548,7 @@ def load_model(profile: Profile, which: str = "base", merge: bool = True):
     run_file = adapter.parent / "run.json"
     if which in commands and run_file.exists():
         trained_on = json.loads(run_file.read_text()).get("base")
-        current = _build_key(profile) if profile.model.is_tiny else profile.model.name
+        current = base_key(profile)
         if trained_on != current:
             raise StaleAdapterError(
                 f"the adapter at {adapter} was trained on base model {trained_on}, but the profile's base model is "
