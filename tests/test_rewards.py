@@ -134,6 +134,15 @@ def test_present_missing_charges_each_known_present_letter_left_out() -> None:
     assert call(charged, [answer("BRAID")], history="[]") == [0.1]  # nothing known on the first turn
 
 
+def test_repeated_guess_charges_a_word_already_played_in_the_game() -> None:
+    charged = make_rewards(with_constants(repeated_guess=-1.0))["feedback_reward"]
+    plain = call(feedback_reward, [answer("SLATE"), answer("CRANE"), answer("TRAIT")])
+    scored = call(charged, [answer("SLATE"), answer("CRANE"), answer("TRAIT")])
+    assert scored[0] == pytest.approx(plain[0] - 1.0)  # SLATE was the last guess
+    assert scored[1] == pytest.approx(plain[1] - 1.0)  # CRANE the guess before it
+    assert scored[2] == pytest.approx(plain[2])  # TRAIT is new
+
+
 def test_notes_match_pays_only_notes_that_state_the_feedback_exactly() -> None:
     from wordle_helpers.prompts import knowledge_lines
     from wordle_helpers.rewards import notes_match, parse_history

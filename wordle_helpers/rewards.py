@@ -50,6 +50,7 @@ class RewardConstants:
     present_missing: float = 0.0  # per copy of a known-present letter the guess leaves out (not in the reference plan)
     fits_all_hints: float = 0.0  # bonus when the whole guess could still be the secret (not in the reference plan)
     notes_match: float = 0.0  # bonus when the reasoning's notes are exactly right (not in the reference plan)
+    repeated_guess: float = 0.0  # a word the game has played already: it cannot win (not in the reference plan)
     no_history: float = 0.1  # feedback reward on the first turn
     no_guess: float = 0.0  # feedback and information reward without a valid guess
     feedback_needs_allowed_word: bool = False  # pay for using feedback only when the guess is a real word
@@ -245,6 +246,8 @@ def feedback_score(word: str | None, history: History, constants: RewardConstant
         score += constants.present_missing * sum(max(0, low - word.count(letter)) for letter, low in known.min_count.items())
     if constants.fits_all_hints and known.fits(word):
         score += constants.fits_all_hints
+    if constants.repeated_guess and any(word == guess for guess, _ in history):
+        score += constants.repeated_guess
     return score
 
 
@@ -274,8 +277,9 @@ def make_rewards(constants: RewardConstants = REFERENCE_CONSTANTS) -> dict[str, 
         """Per letter of the guess: +0.2 known green kept, +0.1 present letter in a new spot, −0.2 present
         letter in a spot it is known not to be, −0.5 letter known absent, +0.05 untested letter, plus
         ``present_missing`` per known-present letter left out, ``fits_all_hints`` when the guess could
-        still be the secret and ``notes_match`` when the reasoning's notes state exactly what the feedback
-        revealed (all 0 in the reference plan). 0.1 with no history yet; 0.0 without a five-letter guess
+        still be the secret, ``repeated_guess`` when the game has played it already, and ``notes_match``
+        when the reasoning's notes state exactly what the feedback revealed (all 0 in the reference plan).
+        0.1 with no history yet; 0.0 without a five-letter guess
         (or, if configured, without an allowed word, less what it breaks with ``nonword_keeps_penalties``);
         an unreadable history scores 0.0."""
         cache: dict[str, History | None] = {}
