@@ -182,6 +182,24 @@ def test_pretraining_text_holds_the_asked_number_of_distinct_drills_per_game() -
     assert len(set(drills[3])) > 2 * len(drills[1])  # new turns and words, not copies
 
 
+def test_pretraining_labels_skip_a_drills_hints_and_train_its_words(tokenizer) -> None:
+    from wordle_helpers.modeling import END_OF_TEXT, hint_drill, pretraining_dataset
+
+    drill = hint_drill([("crane", feedback("crane", "trait"))], "TRAIT DRAIN")
+    texts = [drill, "Words: ABACK ZESTY", game_transcript([("slate", feedback("slate", "cigar"))])]
+    rows = pretraining_dataset(texts, tokenizer).to_list()
+    end = tokenizer.convert_tokens_to_ids(END_OF_TEXT)
+    for text, row in zip(texts, rows):
+        assert row["input_ids"] == tokenizer(text, add_special_tokens=False)["input_ids"] + [end]
+    ids, labels = rows[0]["input_ids"], rows[0]["labels"]
+    trained = [i for i, label in zip(ids, labels) if label != -100]
+    assert labels[0] == -100 and tokenizer.decode(trained) == "Words that fit every hint: TRAIT DRAIN" + END_OF_TEXT
+    assert all(label == i for i, label in zip(ids, labels) if label != -100)
+    assert all(row["labels"] == row["input_ids"] for row in rows[1:])  # word lists and transcripts: every token
+    kept = pretraining_dataset(texts[:1], tokenizer, train_drill_hints=True).to_list()[0]
+    assert kept["labels"] == kept["input_ids"]
+
+
 def test_hint_rates_count_words_that_fit_and_answers(answers: list[str]) -> None:
     from wordle_helpers.modeling import hint_drill, hint_rates
 

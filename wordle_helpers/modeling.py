@@ -105,9 +105,12 @@ def word_list_lines(words: list[str], per_line: int = 12, seed: int = 0) -> list
     return ["Words: " + " ".join(shuffled[i : i + per_line]) for i in range(0, len(shuffled), per_line)]
 
 
+DRILL_WORDS = "Words that fit every hint:"
+
+
 def hint_drill(history: list, words: str = "") -> str:
     """A hint drill's text: the notes on ``history``, then ``Words that fit every hint:`` and ``words``."""
-    return "\n".join([HINTS_HEADER, *knowledge_lines(history), f"Words that fit every hint: {words}".rstrip()])
+    return "\n".join([HINTS_HEADER, *knowledge_lines(history), f"{DRILL_WORDS} {words}".rstrip()])
 
 
 def fitting_word_texts(played: list[list], seed: int, per_text: int = 12) -> list[str]:
@@ -333,13 +336,31 @@ def base_dir(profile: Profile) -> Path:
     return profile.output_dir / "base"
 
 
+def pretraining_dataset(texts: list[str], tokenizer, train_drill_hints: bool = False):
+    """The base model's corpus as token ids and labels, each text ended by end-of-text (notebook 03).
+
+    A hint drill's hints are drawn at random, so predicting them teaches nothing a guess needs; unless
+    ``train_drill_hints``, their labels are -100 and a drill trains only from ``Words that fit every hint:`` on.
+    Transcripts and word lists train on every token.
+    """
+    from datasets import Dataset
+
+    end = tokenizer.convert_tokens_to_ids(END_OF_TEXT)
+    encoded = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)
+    ids, labels = [], []
+    for text, tokens, offsets in zip(texts, encoded["input_ids"], encoded["offset_mapping"]):
+        cut = text.find(DRILL_WORDS) if text.startswith(HINTS_HEADER) and not train_drill_hints else -1
+        ids.append([*tokens, end])
+        labels.append([-100 if start < cut else token for token, (start, _) in zip(tokens, offsets)] + [end])
+    return Dataset.from_dict({"input_ids": ids, "labels": labels})
+
+
 def build_tiny_base(profile: Profile, force: bool = False) -> Path:
     """Train the tokenizer and pretrain the tiny base model (TRL SFTTrainer, all parameters, plain text).
 
     Deterministic for the profile's settings and seed; skipped when a build with the same settings exists.
     """
     import torch
-    from datasets import Dataset
     from transformers import Qwen2Config, Qwen2ForCausalLM
     from trl import SFTConfig, SFTTrainer
 
@@ -384,11 +405,12 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
         # view, as it must later with the system prompt's worked example above the game.
         packing=True,
         packing_strategy="wrapped",
-        eos_token=END_OF_TEXT,  # documents end with end-of-text; the chat's <|im_end|> stays unseen
+        eos_token=END_OF_TEXT,  # end-of-text while pretraining (each text ends with it); the chat's <|im_end|> stays unseen
         **common_training_args(profile, max(1, settings.pretrain_steps // 20), save_steps=None,
                                cpu_bf16=settings.pretrain_bf16),
     )
-    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_dict({"text": texts}), processing_class=tokenizer)
+    dataset = pretraining_dataset(texts, tokenizer, train_drill_hints=settings.train_drill_hints)
+    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer)
     trainer.train()
     tokenizer.eos_token = TURN_END  # the chat's end of turn, from here on
     model.config.eos_token_id = tokenizer.convert_tokens_to_ids(TURN_END)
