@@ -336,11 +336,11 @@ def base_dir(profile: Profile) -> Path:
     return profile.output_dir / "base"
 
 
-def pretraining_dataset(texts: list[str], tokenizer, train_drill_hints: bool = False):
+def pretraining_dataset(texts: list[str], tokenizer, train_drill_hints: bool = False) -> "Dataset":
     """The base model's corpus as token ids and labels, each text ended by end-of-text (notebook 03).
 
     A hint drill's hints are drawn at random, so predicting them teaches nothing a guess needs; unless
-    ``train_drill_hints``, their labels are -100 and a drill trains only from ``Words that fit every hint:`` on.
+    ``train_drill_hints``, their labels are -100 and a drill trains from ``Words that fit every hint:`` on.
     Transcripts and word lists train on every token.
     """
     from datasets import Dataset
@@ -405,7 +405,8 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
         # view, as it must later with the system prompt's worked example above the game.
         packing=True,
         packing_strategy="wrapped",
-        eos_token=END_OF_TEXT,  # end-of-text while pretraining (each text ends with it); the chat's <|im_end|> stays unseen
+        # End-of-text while pretraining (each text ends with it); the chat's <|im_end|> stays unseen.
+        eos_token=END_OF_TEXT,
         **common_training_args(profile, max(1, settings.pretrain_steps // 20), save_steps=None,
                                cpu_bf16=settings.pretrain_bf16),
     )
