@@ -22,6 +22,7 @@ from pathlib import Path
 import re
 import shutil
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -40,6 +41,9 @@ from wordle_helpers.prompts import (
     reasoning_lines,
     user_turn,
 )
+
+if TYPE_CHECKING:  # only for annotations: datasets is imported where it is used, not at start-up
+    from datasets import Dataset
 
 logger = logging.getLogger(__name__)
 
@@ -336,7 +340,7 @@ def base_dir(profile: Profile) -> Path:
     return profile.output_dir / "base"
 
 
-def pretraining_dataset(texts: list[str], tokenizer, train_drill_hints: bool = False) -> "Dataset":
+def pretraining_dataset(texts: list[str], tokenizer, train_drill_hints: bool = False) -> Dataset:
     """The base model's corpus as token ids and labels, each text ended by end-of-text (notebook 03).
 
     A hint drill's hints are drawn at random, so predicting them teaches nothing a guess needs; unless
