@@ -21,6 +21,7 @@ from wordle_helpers.datasets import (
 )
 from wordle_helpers.game import consistent_words
 from wordle_helpers.parsing import parse_answer
+from wordle_helpers.prompts import answer_text, think_text
 from wordle_helpers.rewards import format_reward, parse_history
 from wordle_helpers.solver import EntropySolver
 from wordle_helpers.words import ALLOWED_FILE, split_secrets
@@ -118,6 +119,30 @@ def _check_think_is_true(think: str, history: list[tuple[str, str]], secret: str
         assert not set(facts["no"].lower().split()) & set(secret)
     count = int(facts["left"].split()[0])
     assert count == len(consistent_words(answers, history))
+
+
+def test_labels_replace_the_teacher_guess_and_keep_everything_else(teacher: EntropySolver, answers: list[str]) -> None:
+    train = split_secrets(answers).train
+    plain = generate_sft_rows(train, games=40, seed=3, solver=teacher)
+    seen: list[list[tuple[str, str]]] = []
+
+    def last_fitting_answer(histories):
+        seen.extend(histories)
+        return [teacher.candidates(h)[-1] if h else None for h in histories]
+
+    own = generate_sft_rows(train, games=40, seed=3, solver=teacher, labels=last_fitting_answer)
+    assert len(seen) == len(own) == len(plain)
+    for row, before, history in zip(own, plain, seen):
+        assert (row["prompt"], row["secret"], row["turn"]) == (before["prompt"], before["secret"], before["turn"])
+        assert len(history) == row["turn"] - 1
+        if not history:
+            assert row == before
+            continue
+        fitting = teacher.candidates(history)
+        assert parse_answer(row["completion"]).guess == fitting[-1].upper()
+        assert row["completion"] == answer_text(think_text(history, fitting[-1], len(fitting), True), fitting[-1])
+    with pytest.raises(ValueError, match="labels_key"):
+        course_data.sft_dataset(games=5, labels=last_fitting_answer)
 
 
 def test_every_generated_sft_row_is_true_and_well_formed(teacher: EntropySolver, answers: list[str]) -> None:

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-import pytest
+from collections import Counter
+from dataclasses import replace
+import math
 
+import pytest
+import torch
+
+from wordle_helpers.game import Knowledge, consistent_words, feedback
 from wordle_helpers.profiles import get_profile
 from wordle_helpers.prompts import ASSISTANT_PREFILL
-from wordle_helpers.sft import build_sft_trainer, length_report, sft_training_data, to_conversation
+from wordle_helpers.sft import (
+    build_sft_trainer,
+    choose_own_words,
+    length_report,
+    most_informative,
+    own_fitting_words,
+    sft_training_data,
+    to_conversation,
+)
 
 
 def test_to_conversation_moves_lead_in_into_the_completion() -> None:
@@ -64,3 +78,59 @@ def test_embedding_copy_learns_slower_than_the_adapter(trainer_and_report) -> No
     names = {id(p): n for n, p in trainer.model.named_parameters()}
     assert all("lora_" in names[id(p)] for p in groups[0]["params"])
     assert all("modules_to_save" in names[id(p)] for p in groups[1]["params"])
+
+
+def _entropy(word: str, fitting: list[str]) -> float:
+    counts = Counter(feedback(word, answer) for answer in fitting)
+    return -sum(c / len(fitting) * math.log2(c / len(fitting)) for c in counts.values())
+
+
+def test_most_informative_word_splits_the_fitting_answers_best(solver, answers) -> None:
+    history = [("crane", feedback("crane", "moist"))]
+    fitting = consistent_words(answers, history)
+    words = fitting[:15]
+    best = max(_entropy(w, fitting) for w in words)
+    chosen = most_informative(words, history, solver)
+    assert math.isclose(_entropy(chosen, fitting), best)
+    assert chosen == min(w for w in words if math.isclose(_entropy(w, fitting), best))  # ties: alphabetical
+    assert most_informative(list(reversed(words)), history, solver) == chosen
+
+
+def test_own_word_label_is_the_most_informative_fitting_first_word(solver, answers) -> None:
+    history = [("crane", feedback("crane", "moist"))]
+    fitting = consistent_words(answers, history)
+    best, second, third = sorted(fitting, key=lambda w: _entropy(w, fitting), reverse=True)[:3]
+    not_fitting = next(a for a in answers if a not in fitting)
+    written = [
+        [answers[0].upper(), answers[1]],  # the opener is never labelled
+        [f"{second.upper()} {best.upper()}", "<guess>", "\x00\ufffd garbled", f" {third}\n", ""],  # only first words count
+        [not_fitting.upper(), "ZZZZZ", best[:4].upper(), "</think>"],  # nothing that fits every hint
+    ]
+    labels = choose_own_words([[], history, history], written, solver)
+    assert labels == [None, most_informative([second, third], history, solver), None]
+    assert labels[1] in (second, third) and labels[1] != best
+
+
+def test_own_fitting_words_leave_the_callers_state_alone(smoke_base) -> None:
+    model, tokenizer = smoke_base
+    histories = [[], [("crane", feedback("crane", "moist"))], [("slate", feedback("slate", "moist"))]]
+    tokenizer.padding_side = "right"
+    rng_state = torch.random.get_rng_state()
+    model.train()
+    try:
+        labels = own_fitting_words(model, tokenizer, histories, samples=3, seed=1, batch_size=2)
+        assert model.training  # generation ran in eval mode, and the mode is given back
+    finally:
+        model.eval()
+    assert len(labels) == 3 and labels[0] is None
+    assert all(label is None or Knowledge.from_history(h).fits(label) for label, h in zip(labels, histories))
+    assert tokenizer.padding_side == "right"
+    assert torch.equal(torch.random.get_rng_state(), rng_state)  # sampling does not move the caller's generator
+    assert own_fitting_words(model, tokenizer, histories, samples=3, seed=1) == labels  # batch size changes nothing
+
+
+def test_own_words_need_the_tiny_base_model() -> None:
+    gpu = get_profile("gpu")
+    profile = replace(gpu, data=replace(gpu.data, own_word_samples=5))
+    with pytest.raises(ValueError, match="own_word_samples needs the tiny base model.*set it to 0"):
+        sft_training_data(profile)

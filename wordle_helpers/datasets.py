@@ -11,7 +11,7 @@ games on training secrets and are cached under ``outputs/``. Columns:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 import hashlib
 import json
@@ -33,6 +33,9 @@ from wordle_helpers.solver import EntropySolver
 from wordle_helpers.words import ALLOWED_FILE, WordListError, load_allowed, load_answers, read_word_file
 
 logger = logging.getLogger(__name__)
+
+# Given each SFT row's history, an answer to train in its place or None (see ``generate_sft_rows``).
+Labeller = Callable[[list[list[tuple[str, str]]]], list[str | None]]
 
 HUB_GRPO = "predibase/wordle-grpo"
 HUB_SFT = "predibase/wordle-sft"
@@ -233,26 +236,33 @@ def _teacher_games(secrets: Sequence[str], games: int, seed: int, teacher: Teach
 
 def generate_sft_rows(
     secrets: Sequence[str], games: int, seed: int = 0, teacher: TeacherSettings = TeacherSettings(),
-    solver: EntropySolver | None = None,
+    solver: EntropySolver | None = None, labels: Labeller | None = None,
 ) -> list[dict[str, object]]:
     """SFT rows from teacher-played games on ``secrets``: one row per turn (notebook 01).
 
     The prompt sums up what is known under ``Hints:``; the completion's reasoning states how many answers
-    still fit and why this guess, then ``<guess>WORD</guess>``.
+    still fit and why this guess, then ``<guess>WORD</guess>``. ``labels``, given every row's history, may
+    name another answer to train in place of the teacher's guess (``None`` keeps it); a named answer must fit
+    every hint (notebook 03: the tiny base model's own fitting words).
     """
     solver = solver or _default_solver()
     rng = np.random.default_rng(seed + 11)
     allowed = frozenset(solver.guesses)
-    rows = []
+    turns_played = []
     for secret, turns in _teacher_games(secrets, games, seed, teacher, solver):
         history = [(t.guess, t.pattern) for t in turns]
         for number, turn in enumerate(turns):
-            think = think_text(history[:number], turn.guess, turn.words_left, turn.fits)
             rejected: list[str] = []
             if number < MAX_GUESSES - 2 and rng.random() < teacher.rejected_share:
                 rejected = near_misses(turn.guess, allowed, rng, count=1 + int(rng.random() < 0.3))
-            rows.append({"prompt": build_messages(history[:number], rejected=rejected),
-                         "completion": answer_text(think, turn.guess), "secret": secret, "turn": number + 1})
+            turns_played.append((secret, number, history[:number], turn, rejected))
+    own = labels([past for _, _, past, _, _ in turns_played]) if labels else [None] * len(turns_played)
+    rows = []
+    for (secret, number, past, turn, rejected), word in zip(turns_played, own, strict=True):
+        guess, fits = (word, True) if word else (turn.guess, turn.fits)
+        rows.append({"prompt": build_messages(past, rejected=rejected),
+                     "completion": answer_text(think_text(past, guess, turn.words_left, fits), guess),
+                     "secret": secret, "turn": number + 1})
     return rows
 
 
@@ -318,15 +328,23 @@ def _cached(kind: str, settings: dict[str, object], build) -> hf_datasets.Datase
     return dataset
 
 
-def sft_dataset(split: str = "train", games: int = 2000, seed: int = 0, teacher: TeacherSettings = TeacherSettings()) -> hf_datasets.Dataset:
-    """Local SFT rows from ``games`` teacher games on the ``split`` secrets, cached under ``outputs/data``."""
+def sft_dataset(split: str = "train", games: int = 2000, seed: int = 0, teacher: TeacherSettings = TeacherSettings(),
+                labels: Labeller | None = None, labels_key: str | None = None) -> hf_datasets.Dataset:
+    """Local SFT rows from ``games`` teacher games on the ``split`` secrets, cached under ``outputs/data``.
+
+    ``labels`` (see :func:`generate_sft_rows`) needs a ``labels_key`` naming what it depends on, for the cache.
+    """
     from wordle_helpers.words import split_secrets
 
     if split == "test":
         raise ValueError("test secrets are for the final evaluation only; build training data from 'train'")
     secrets = split_secrets(load_answers())[split]
+    if labels is not None and not labels_key:
+        raise ValueError("sft_dataset(labels=...) needs a labels_key naming what the labels depend on (the cache key)")
     settings = {"split": split, "games": games, "seed": seed, "teacher": asdict(teacher), "secrets": _digest(secrets), "v": 3}
-    return _cached("sft", settings, lambda: generate_sft_rows(secrets, games, seed, teacher))
+    if labels is not None:
+        settings["labels"] = labels_key
+    return _cached("sft", settings, lambda: generate_sft_rows(secrets, games, seed, teacher, labels=labels))
 
 
 def grpo_dataset(split: str = "train", rows: int = 1000, seed: int = 0, teacher: TeacherSettings = TeacherSettings(),

@@ -11,6 +11,8 @@ import json
 import logging
 from pathlib import Path
 
+import numpy as np
+
 from wordle_helpers.modeling import checkpoint_dir, common_training_args, load_base_model
 from wordle_helpers.profiles import Profile
 from wordle_helpers.prompts import ASSISTANT_PREFILL
@@ -26,14 +28,97 @@ def to_conversation(row: dict[str, object]) -> dict[str, object]:
     return {"prompt": prompt, "completion": [{"role": "assistant", "content": lead_in + str(row["completion"])}]}
 
 
-def sft_training_data(profile: Profile):
-    """The profile's SFT rows: local generated rows (default) or the hub's ``predibase/wordle-sft``."""
-    from wordle_helpers.datasets import load_hub_sft, sft_dataset
+def sft_training_data(profile: Profile, model=None, tokenizer=None):
+    """The profile's SFT rows: local generated rows (default) or the hub's ``predibase/wordle-sft``.
 
-    if profile.data.use_hub:
+    With ``data.own_word_samples`` (tiny base model only), rows past the opener are labelled with the base
+    model's own most informative fitting word where it writes one (:func:`own_fitting_words`); ``model`` and
+    ``tokenizer`` are the base model, loaded when not given and the rows are not cached yet.
+    """
+    from wordle_helpers.datasets import load_hub_sft, sft_dataset
+    from wordle_helpers.modeling import base_key
+
+    data = profile.data
+    if data.use_hub:
         return load_hub_sft()
-    rows = sft_dataset(games=profile.data.sft_games, seed=profile.data.seed)
+    labels = key = None
+    if data.own_word_samples:
+        if not profile.model.is_tiny:
+            raise ValueError(f"profile {profile.name!r}: own_word_samples needs the tiny base model, whose pretraining "
+                             "text holds the hint drills it continues; set it to 0 for a hub model")
+
+        def labels(histories):
+            base, base_tokenizer = (model, tokenizer) if model is not None else load_base_model(profile)
+            return own_fitting_words(base, base_tokenizer, histories, data.own_word_samples, seed=data.seed)
+
+        key = f"own-{data.own_word_samples}-{base_key(profile)}"
+    rows = sft_dataset(games=data.sft_games, seed=data.seed, labels=labels, labels_key=key)
     return rows.map(to_conversation, remove_columns=rows.column_names, desc="to conversations")
+
+
+def most_informative(words: list[str], history: list[tuple[str, str]], solver) -> str:
+    """Of ``words``, the one whose feedback best splits the answers that still fit ``history`` (the solver's
+    measure: entropy of the pattern partition); ties go to the alphabetically first (notebook 03)."""
+    from wordle_helpers.solver import partition_entropy
+
+    ordered = sorted(set(words))
+    fitting = solver.candidate_indices(history)
+    rows = np.stack([solver.lists.matrix[solver.lists.guess_index[w]][fitting] for w in ordered])
+    return ordered[int(np.argmax(partition_entropy(rows)))]
+
+
+def own_fitting_words(model, tokenizer, histories: list[list[tuple[str, str]]], samples: int, seed: int = 0,
+                      batch_size: int = 500) -> list[str | None]:
+    """The tiny base model's own guess for each game state past the opener, where it has one (notebook 03).
+
+    The base model continues each state's hint drill ``samples`` times: greedily, then by sampling at
+    temperature 1; :func:`choose_own_words` picks the label. Labels the model already writes teach SFT the
+    answer format without teaching it new words, and fit the hints more often than the teacher's random
+    fitting moves are learnt to (benchmarks/RESULTS.md).
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    from wordle_helpers.modeling import _continuations, hint_drill
+
+    todo = [i for i, history in enumerate(histories) if history]
+    written: list[list[str]] = [[] for _ in histories]
+    padding_side, was_training = tokenizer.padding_side, model.training
+    model.eval()
+    try:
+        with torch.random.fork_rng(devices=[]), tqdm(total=samples * len(todo), desc="base model's own words") as bar:
+            for attempt in range(samples):
+                torch.manual_seed(seed + attempt)
+                options = ({"do_sample": False, "temperature": None, "top_p": None, "top_k": None} if attempt == 0
+                           else {"do_sample": True, "temperature": 1.0, "top_p": 1.0, "top_k": 0})
+                for start in range(0, len(todo), batch_size):
+                    chunk = todo[start:start + batch_size]
+                    texts = _continuations(model, tokenizer, [hint_drill(histories[i]) for i in chunk], 8, **options)
+                    for i, text in zip(chunk, texts):
+                        written[i].append(text)
+                    bar.update(len(chunk))
+    finally:
+        tokenizer.padding_side = padding_side
+        model.train(was_training)
+    return choose_own_words(histories, written)
+
+
+def choose_own_words(histories: list[list[tuple[str, str]]], written: list[list[str]], solver=None) -> list[str | None]:
+    """Each state's label from what the base model wrote after its hint drill (notebook 03): of the first
+    words that are answers and fit every hint of the history, the most informative (:func:`most_informative`);
+    ``None`` where none does, and for the opener (empty history). Garbled text simply does not count."""
+    from wordle_helpers.datasets import _default_solver
+    from wordle_helpers.game import Knowledge
+
+    solver = solver or _default_solver()
+    answers = set(solver.answers)
+    labels: list[str | None] = []
+    for history, texts in zip(histories, written, strict=True):
+        knowledge = Knowledge.from_history(history) if history else None
+        firsts = {next(iter(text.split()), "").lower() for text in texts}
+        pool = [word for word in firsts if knowledge and word in answers and knowledge.fits(word)]
+        labels.append(most_informative(pool, history, solver) if pool else None)
+    return labels
 
 
 def token_lengths(dataset, tokenizer) -> list[int]:
