@@ -62,8 +62,9 @@ def _profile(run: dict[str, object], dry_run: bool, steps: int):
     if dry_run:
         sft = replace(sft, batch_size=2)
         grpo = replace(grpo, max_completion_length=16)
-    # The course's local rows (the hub datasets are not needed to measure memory).
-    return replace(gpu, sft=sft, grpo=grpo, data=get_profile("smoke").data)
+    # The course's local teacher rows (the hub datasets are not needed to measure memory; own-word labels are
+    # the tiny base model's).
+    return replace(gpu, sft=sft, grpo=grpo, data=replace(get_profile("smoke").data, own_word_samples=0))
 
 
 def _model(dry_run: bool):
