@@ -134,3 +134,19 @@ def test_own_words_need_the_tiny_base_model() -> None:
     profile = replace(gpu, data=replace(gpu.data, own_word_samples=5))
     with pytest.raises(ValueError, match="own_word_samples needs the tiny base model.*set it to 0"):
         sft_training_data(profile)
+
+
+def test_adapter_start_comes_from_the_profile_seed_alone() -> None:
+    from wordle_helpers.modeling import load_base_model
+    from wordle_helpers.sft import adapter_and_optimizer
+
+    profile = get_profile("smoke")
+    starts = []
+    for draw in (1, 2):
+        torch.manual_seed(draw)  # what ran before differs
+        before = torch.random.get_rng_state()
+        model, _ = adapter_and_optimizer(profile, load_base_model(profile)[0])
+        assert torch.equal(torch.random.get_rng_state(), before)  # the caller's generator is left alone
+        starts.append({n: p.detach().clone() for n, p in model.named_parameters() if "lora_A" in n})
+    assert starts[0] and starts[0].keys() == starts[1].keys()
+    assert all(torch.equal(starts[0][n], starts[1][n]) for n in starts[0])

@@ -214,7 +214,11 @@ def adapter_and_optimizer(profile: Profile, model):
     from peft import get_peft_model
 
     settings = profile.sft
-    model = get_peft_model(model, lora_config(profile))
+    # The adapter's random start comes from the profile's seed, not from whatever ran before (a notebook's
+    # sampling, the own-word labels), so the CLI and the notebook train the same model.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(profile.data.seed)
+        model = get_peft_model(model, lora_config(profile))
     trainable = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
     embedding = [p for name, p in trainable if "modules_to_save" in name]
     adapter = [p for name, p in trainable if "modules_to_save" not in name]
