@@ -12,12 +12,29 @@ import json
 import time
 
 from results import write_section
-from wordle_helpers.datasets import grpo_dataset
+from wordle_helpers.datasets import generate_sft_rows, grpo_dataset
 from wordle_helpers.evaluation import ModelPlayer, evaluate_games, evaluate_states, play_games
 from wordle_helpers.modeling import base_dir, checkpoint_dir, hint_probe, load_model, spelling_probe
 from wordle_helpers.profiles import get_profile
 from wordle_helpers.rewards import parse_history
+from wordle_helpers.sft import own_fitting_words
 from wordle_helpers.words import load_allowed, load_answers, split_secrets
+
+
+def own_word_labels(profile, model, tokenizer, secrets: list[str]) -> dict[str, float]:
+    """The SFT data's own-word labels made again, timed: part of SFT's cost that its train runtime leaves out."""
+    found: dict[str, float] = {"seconds": 0.0, "states": 0, "labelled": 0}
+
+    def timed(histories):
+        start = time.perf_counter()
+        words = own_fitting_words(model, tokenizer, histories, profile.data.own_word_samples, seed=profile.data.seed)
+        found.update(seconds=time.perf_counter() - start, states=sum(map(bool, histories)),
+                     labelled=sum(w is not None for w in words))
+        return words
+
+    if profile.data.own_word_samples:
+        generate_sft_rows(secrets, profile.data.sft_games, profile.data.seed, labels=timed)
+    return found
 
 
 def main() -> None:
@@ -39,6 +56,7 @@ def main() -> None:
         if which == "base":
             spelling = spelling_probe(model, tokenizer, answers, allowed)
             hints = hint_probe(model, tokenizer, [parse_history(s["past_guess_history"]) for s in states], answers)
+            labels = own_word_labels(profile, model, tokenizer, split_secrets(answers).train)
         player = ModelPlayer(model, tokenizer, name=which, batch_size=settings.batch_size, max_new_tokens=settings.max_new_tokens)
         rows[which] = {"states": evaluate_states(player, states), "games": evaluate_games(player, validation[:200], allowed)}
         print(which, {k: v for k, v in rows[which]["games"].items() if k != "secrets"}, flush=True)
@@ -65,8 +83,9 @@ def main() -> None:
                 f"{g['win_rate']:.1%} ({low:.1%}–{high:.1%}) | {mean} | {g['consistent_rate']:.1%} |")
 
     states_sft, games_sft = rows["sft"]["states"], rows["sft"]["games"]
+    sft_seconds = runtime + labels["seconds"]
     checks = {
-        "build + SFT ≤ 30 min": (build["seconds"] + runtime) / 60 <= 30,
+        "build + SFT ≤ 30 min": (build["seconds"] + sft_seconds) / 60 <= 30,
         "strict format ≥ 98%": states_sft["format_rate"] >= 0.98,
         "allowed ≥ 90%": states_sft["allowed_rate"] >= 0.90,
         "consistent ≥ 65%": states_sft["consistent_rate"] >= 0.65,
@@ -75,6 +94,10 @@ def main() -> None:
     }
     status = ("Met: " + ", ".join(k for k, ok in checks.items() if ok) + ". **Not met: "
               + (", ".join(k for k, ok in checks.items() if not ok) or "none") + ".**")
+    labels_line = (f"SFT labels past the opener: the base model's own most informative fitting word of "
+                   f"{profile.data.own_word_samples} drill continuations\nwhere it writes one, for {labels['labelled']} of "
+                   f"{labels['states']} states (the teacher's guess elsewhere)." if labels["states"] else
+                   "SFT labels: the teacher's guesses.")
     body = f"""
 {status}
 
@@ -82,6 +105,7 @@ Profile `{profile.name}`: tiny Qwen2 model ({profile.model.hidden_size} hidden, 
 {profile.model.pretrain_steps} pretraining steps of {profile.model.pretrain_batch} windows (answer list repeated {profile.model.answer_list_repeats} times,
 {profile.model.drills_per_game} hint drills per teacher game),
 LoRA r={profile.sft.lora_r}, {profile.sft.max_steps} SFT steps of batch {profile.sft.batch_size}.
+{labels_line}
 Spelling: continuing word lists, the base model writes {len(spelling['written'])} five-letter words, of which
 {spelling['answer_rate']:.1%} are answers and {spelling['allowed_rate']:.1%} allowed words.
 Hints: continuing a hint drill for each of the {len(hints['words'])} validation states past the first turn, the
@@ -90,8 +114,9 @@ base model's first word fits every hint for {hints['fit_rate']:.1%} of them ({hi
 | stage | wall time | target |
 | --- | --- | --- |
 | base model build (tokenizer, data, pretraining) | {build['seconds'] / 60:.1f} min | |
+| SFT: the base model's own words for the labels | {labels['seconds'] / 60:.1f} min | |
 | SFT training | {runtime / 60:.1f} min | |
-| build + SFT | {(build['seconds'] + runtime) / 60:.1f} min | ≤ 30 min |
+| build + SFT | {(build['seconds'] + sft_seconds) / 60:.1f} min | ≤ 30 min |
 
 Validation: 200 states (one answer each), and 200 full games on validation secrets (greedy).
 

@@ -175,8 +175,8 @@ class Profile:
 # GRPO on the states where the SFT model's own greedy play first went wrong: of the GRPO runs measured on the
 # tiny model, the one that raised consistency and the total reward on validation states most (benchmarks/RESULTS.md).
 # SFT labels past the opener: the base model's own most informative fitting word of five drill continuations
-# (where it writes one): answers that fit every hint after SFT 61.9% -> 65.4% on 1,000 validation states
-# (benchmarks/RESULTS.md).
+# (where it writes one): answers that fit every hint after SFT 61.4% -> 65.5% on 1,000 validation states, and
+# validation wins 35.7% -> 33.9% (230 games paired, p = 0.72: within noise; benchmarks/RESULTS.md).
 LAPTOP = Profile(name="laptop", data=DataSettings(own_word_samples=5),
                  grpo=GRPOSettings(own_play_share=1.0, own_play_at_mistake=True))
 
