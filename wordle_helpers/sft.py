@@ -10,12 +10,16 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from wordle_helpers.modeling import checkpoint_dir, common_training_args, load_base_model
 from wordle_helpers.profiles import Profile
 from wordle_helpers.prompts import ASSISTANT_PREFILL
+
+if TYPE_CHECKING:
+    from wordle_helpers.solver import EntropySolver
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +60,7 @@ def sft_training_data(profile: Profile, model=None, tokenizer=None):
     return rows.map(to_conversation, remove_columns=rows.column_names, desc="to conversations")
 
 
-def most_informative(words: list[str], history: list[tuple[str, str]], solver) -> str:
+def most_informative(words: list[str], history: list[tuple[str, str]], solver: EntropySolver) -> str:
     """Of ``words``, the one whose feedback best splits the answers that still fit ``history`` (the solver's
     measure: entropy of the pattern partition); ties go to the alphabetically first (notebook 03)."""
     from wordle_helpers.solver import partition_entropy
@@ -72,9 +76,9 @@ def own_fitting_words(model, tokenizer, histories: list[list[tuple[str, str]]], 
     """The tiny base model's own guess for each game state past the opener, where it has one (notebook 03).
 
     The base model continues each state's hint drill ``samples`` times: greedily, then by sampling at
-    temperature 1; :func:`choose_own_words` picks the label. Labels the model already writes teach SFT the
-    answer format without teaching it new words, and fit the hints more often than the teacher's random
-    fitting moves are learnt to (benchmarks/RESULTS.md).
+    temperature 1; :func:`choose_own_words` picks the label. Labels the model already writes let SFT teach the
+    answer format without new words, and the SFT model trained on them keeps to the hints more often
+    (benchmarks/RESULTS.md).
     """
     import torch
     from tqdm.auto import tqdm
@@ -103,7 +107,8 @@ def own_fitting_words(model, tokenizer, histories: list[list[tuple[str, str]]], 
     return choose_own_words(histories, written)
 
 
-def choose_own_words(histories: list[list[tuple[str, str]]], written: list[list[str]], solver=None) -> list[str | None]:
+def choose_own_words(histories: list[list[tuple[str, str]]], written: list[list[str]],
+                     solver: EntropySolver | None = None) -> list[str | None]:
     """Each state's label from what the base model wrote after its hint drill (notebook 03): of the first
     words that are answers and fit every hint of the history, the most informative (:func:`most_informative`);
     ``None`` where none does, and for the opener (empty history). Garbled text simply does not count."""
