@@ -49,6 +49,21 @@ def test_scripted_games_use_true_feedback_and_waste_bad_turns(allowed: list[str]
     assert metrics["mean_guesses"] == 4.0 and metrics["histogram"]["4"] == 1 and metrics["histogram"]["fail"] == 1
 
 
+def test_only_non_words_are_shown_as_not_allowed(allowed: list[str]) -> None:
+    seen: list[GameState] = []
+
+    def script(state: GameState) -> str:
+        seen.append(state)
+        turn = 6 - state.guesses_left
+        return [answer("SLATE") + "\n<guess>CIGAR</guess>", answer("CRANE") + "\n<guess>QQQQQ</guess>",
+                answer("CIGAR")][min(turn, 2)]
+
+    record = play_games(ScriptedPlayer(script), ["cigar"], allowed)[0]
+    assert [t.failure for t in record.turns[:2]] == ["more than one guess block"] * 2 and record.won
+    # Neither two-guess answer is played; only the non-word is listed, never the secret as "not allowed".
+    assert seen[1].rejected == () and seen[2].rejected == ("qqqqq",) and record.rejected == ("qqqqq",)
+
+
 def test_lenient_play_of_badly_laid_out_answers(allowed: list[str]) -> None:
     record = play_games(ScriptedPlayer(lambda s: "thinking <guess>CIGAR</guess> done"), ["cigar"], allowed)[0]
     assert record.won and not record.turns[0].strict

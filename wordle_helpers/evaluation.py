@@ -45,6 +45,7 @@ class Turn:
     failure: str | None
     consistent: bool
     attempt: str | None = None  # the five letters written, allowed or not
+    attempt_allowed: bool = False  # whether ``attempt`` is an allowed word (played or not)
 
 
 @dataclass
@@ -75,8 +76,9 @@ class GameRecord:
 
     @property
     def rejected(self) -> tuple[str, ...]:
-        """Five-letter answers that were not allowed words, in order, each once."""
-        return tuple(dict.fromkeys(t.attempt for t in self.turns if t.word is None and t.attempt))
+        """Five-letter answers that were not allowed words, in order, each once (a real word in an answer that
+        lost its turn for another reason, such as two guess blocks, is not one)."""
+        return tuple(dict.fromkeys(t.attempt for t in self.turns if t.word is None and t.attempt and not t.attempt_allowed))
 
 
 class Player:
@@ -236,7 +238,7 @@ def play_games(
             pattern = feedback(word, game.secret) if word is not None else None
             failure = str(parsed.failure) if parsed.failure else None
             game.turns.append(Turn(completion, word, pattern, parsed.strict, failure, _is_consistent(word, game.history),
-                                   parsed.word))
+                                   parsed.word, parsed.word in allowed_set))
         if bar is not None:
             bar.update(1)
     if bar is not None:
