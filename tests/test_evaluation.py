@@ -10,6 +10,7 @@ from wordle_helpers.evaluation import (
     evaluate_games,
     evaluate_states,
     game_metrics,
+    guess_blocks_done,
     play_games,
     random_allowed_player,
     random_consistent_player,
@@ -62,6 +63,34 @@ def test_only_non_words_are_shown_as_not_allowed(allowed: list[str]) -> None:
     assert [t.failure for t in record.turns[:2]] == ["more than one guess block"] * 2 and record.won
     # Neither two-guess answer is played; only the non-word is listed, never the secret as "not allowed".
     assert seen[1].rejected == () and seen[2].rejected == ("qqqqq",) and record.rejected == ("qqqqq",)
+
+
+def test_generation_stops_an_answer_at_its_second_guess_block(smoke_base) -> None:
+    import torch
+
+    _, tokenizer = smoke_base
+    prompt = "<|im_start|>assistant\n<think>x</think>\n<guess>SLATE</guess>\n<guess>CRANE</guess>"
+    answers = ["r</think>\n<guess>CRANE</guess>\ntext and more text",  # one block: runs on
+               "r</think>\n<guess>CRANE</guess>\n<guess>CIGAR</guess>\ntext",  # stops at its second block
+               "r</think>\n<guess>CRA</guess>NE <guess></guess> text"]  # garbled, two blocks: stops too
+    encode = lambda text: tokenizer(text, add_special_tokens=False)["input_ids"]
+    rows = [encode(prompt + answer) for answer in answers]
+    prompt_length = len(encode(prompt))
+    assert all(row[:prompt_length] == encode(prompt) for row in rows)  # the prompt's blocks must not count
+    width = max(map(len, rows))
+    pad = tokenizer.pad_token_id
+    ids = torch.tensor([row + [pad] * (width - len(row)) for row in rows])
+    stop = guess_blocks_done(tokenizer, prompt_length)
+    first_done = {}
+    for end in range(prompt_length + 1, width + 1):  # one call per generated token, as generate makes them
+        for row, done in enumerate(stop(ids[:, :end], None).tolist()):
+            if done:
+                first_done.setdefault(row, end)
+    assert 0 not in first_done
+    for row in (1, 2):
+        text = tokenizer.decode(ids[row, prompt_length:first_done[row]])
+        assert text.count("</guess>") == 2 and text.endswith("</guess>")
+    assert stop(ids, None).tolist() == [False, True, True]  # a stopped answer stays stopped
 
 
 def test_lenient_play_of_badly_laid_out_answers(allowed: list[str]) -> None:

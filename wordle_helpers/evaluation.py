@@ -19,7 +19,7 @@ import numpy as np
 
 from wordle_helpers.game import MAX_GUESSES, feedback
 from wordle_helpers.parsing import Failure, parse_answer
-from wordle_helpers.prompts import answer_text, build_messages
+from wordle_helpers.prompts import GUESS_CLOSE, answer_text, build_messages
 
 History = list[tuple[str, str]]
 
@@ -151,8 +151,40 @@ def make_player(profile, which: str, answers: Sequence[str], allowed: Sequence[s
                        max_new_tokens=profile.evaluation.max_new_tokens)
 
 
+def guess_blocks_done(tokenizer, prompt_length: int, blocks: int = 2):
+    """A stopping criterion for ``generate``: an answer ends once it holds ``blocks`` complete guess blocks.
+
+    With two guess blocks a turn is lost whatever the answer writes next (see ``playable_word``), so decoding
+    further only costs time: a batch generates until its longest answer ends, and one answer that runs on to
+    ``max_new_tokens`` would set the length of its whole batch. An answer's text is read again only at a token
+    that holds the closing ``>``. Notebook 03 introduces it with ``ModelPlayer``.
+    """
+    import torch
+    from transformers import StoppingCriteria
+
+    may_close = [">" in (token or "") for token in tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))]
+
+    class GuessBlocksDone(StoppingCriteria):
+        def __init__(self) -> None:
+            self.done: list[bool] = []
+
+        def __call__(self, input_ids, scores, **kwargs):
+            self.done = self.done or [False] * len(input_ids)
+            for row, last in enumerate(input_ids[:, -1].tolist()):
+                if not self.done[row] and last < len(may_close) and may_close[last]:
+                    text = tokenizer.decode(input_ids[row, prompt_length:], skip_special_tokens=True)
+                    self.done[row] = text.count(GUESS_CLOSE) >= blocks
+            return torch.tensor(self.done, device=input_ids.device)
+
+    return GuessBlocksDone()
+
+
 class ModelPlayer(Player):
-    """A language model answering many game states per ``generate`` call (left padding, greedy by default)."""
+    """A language model answering many game states per ``generate`` call (left padding, greedy by default).
+
+    An answer stops at its end-of-turn token, at ``max_new_tokens``, or at its second complete guess block,
+    where its turn is already lost (``guess_blocks_done``); the text it would have written after that is not
+    recorded."""
 
     def __init__(
         self,
@@ -194,8 +226,9 @@ class ModelPlayer(Player):
                 options["temperature"] = self.temperature
             else:
                 options.update(temperature=None, top_p=None, top_k=None)
+            stop = [guess_blocks_done(self.tokenizer, batch["input_ids"].shape[1])]
             with torch.no_grad():
-                generated = self.model.generate(**batch, **options)
+                generated = self.model.generate(**batch, **options, stopping_criteria=stop)
             new_tokens = generated[:, batch["input_ids"].shape[1] :]
             out += self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
         return out
