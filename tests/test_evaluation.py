@@ -93,6 +93,24 @@ def test_generation_stops_an_answer_at_its_second_guess_block(smoke_base) -> Non
     assert stop(ids, None).tolist() == [False, True, True]  # a stopped answer stays stopped
 
 
+def test_sampling_players_repeat_themselves_and_leave_the_callers_state_alone(smoke_base) -> None:
+    import torch
+
+    from wordle_helpers.evaluation import ModelPlayer
+
+    model, tokenizer = smoke_base
+    states = [GameState((("slate", "xx-x✓"),), 5), GameState((), 6)] * 3
+    player = ModelPlayer(model, tokenizer, batch_size=4, max_new_tokens=12, do_sample=True, seed=3)
+    torch.manual_seed(11)
+    expected_next = torch.rand(3)
+    torch.manual_seed(11)
+    side = tokenizer.padding_side
+    first = player.answer(states)
+    assert torch.equal(torch.rand(3), expected_next) and tokenizer.padding_side == side
+    assert player.answer(states) == first
+    assert ModelPlayer(model, tokenizer, batch_size=4, max_new_tokens=12, do_sample=True, seed=4).answer(states) != first
+
+
 def test_lenient_play_of_badly_laid_out_answers(allowed: list[str]) -> None:
     record = play_games(ScriptedPlayer(lambda s: "thinking <guess>CIGAR</guess> done"), ["cigar"], allowed)[0]
     assert record.won and not record.turns[0].strict

@@ -211,27 +211,37 @@ class ModelPlayer(Player):
         ]
 
     def answer(self, states: Sequence[GameState]) -> list[str]:
+        """One completion per state. Sampling is seeded from ``seed`` in a forked generator, so the caller's
+        random state and the tokenizer's padding side are as they were afterwards."""
         import torch
 
         texts = self.prompts(states)
         out: list[str] = []
-        self.tokenizer.padding_side = "left"
         device = next(self.model.parameters()).device
-        for start in range(0, len(texts), self.batch_size):
-            batch = self.tokenizer(texts[start : start + self.batch_size], return_tensors="pt", padding=True, add_special_tokens=False)
-            batch = {k: v.to(device) for k, v in batch.items()}
-            options = {"do_sample": self.do_sample, "max_new_tokens": self.max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id}
-            if self.do_sample:
-                torch.manual_seed(self.seed + start)
-                options["temperature"] = self.temperature
-            else:
-                options.update(temperature=None, top_p=None, top_k=None)
-            stop = [guess_blocks_done(self.tokenizer, batch["input_ids"].shape[1])]
-            with torch.no_grad():
-                generated = self.model.generate(**batch, **options, stopping_criteria=stop)
-            new_tokens = generated[:, batch["input_ids"].shape[1] :]
-            out += self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+        padding_side, self.tokenizer.padding_side = self.tokenizer.padding_side, "left"
+        try:
+            with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else []):
+                for start in range(0, len(texts), self.batch_size):
+                    out += self._generate(texts[start : start + self.batch_size], self.seed + start, device)
+        finally:
+            self.tokenizer.padding_side = padding_side
         return out
+
+    def _generate(self, texts: list[str], seed: int, device) -> list[str]:
+        import torch
+
+        batch = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        batch = {k: v.to(device) for k, v in batch.items()}
+        options = {"do_sample": self.do_sample, "max_new_tokens": self.max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id}
+        if self.do_sample:
+            torch.manual_seed(seed)
+            options["temperature"] = self.temperature
+        else:
+            options.update(temperature=None, top_p=None, top_k=None)
+        stop = [guess_blocks_done(self.tokenizer, batch["input_ids"].shape[1])]
+        with torch.no_grad():
+            generated = self.model.generate(**batch, **options, stopping_criteria=stop)
+        return self.tokenizer.batch_decode(generated[:, batch["input_ids"].shape[1] :], skip_special_tokens=True)
 
 
 def playable_word(parsed, allowed: frozenset[str]) -> str | None:
