@@ -63,8 +63,9 @@ def main() -> None:
         rows[which] = {"states": evaluate_states(player, states), "games": evaluate_games(player, validation[:200], allowed)}
         print(which, {k: v for k, v in rows[which]["games"].items() if k != "secrets"}, flush=True)
 
-    # Batched against one game at a time, same 64 secrets, same greedy model; each timed three times, alternating,
-    # and the fastest of each kept (this machine is shared: a slower run measures the neighbours, not the code).
+    # Batched against one game at a time, same 64 secrets, same greedy model; each timed three times,
+    # alternating, and the fastest of each kept (this machine is shared: a slower run measures the
+    # neighbours, not the code).
     sample = validation[:64]
     batched_player = ModelPlayer(model, tokenizer, name="sft", batch_size=64, max_new_tokens=settings.max_new_tokens)
     single_player = ModelPlayer(model, tokenizer, name="sft", batch_size=1, max_new_tokens=settings.max_new_tokens)
@@ -78,6 +79,7 @@ def main() -> None:
         single_times.append(time.perf_counter() - start)
     batched_seconds, single_seconds = min(batched_times), min(single_times)
     same = sum(a.won == b.won for a, b in zip(batched, single))
+
     def runs(times: list[float]) -> str:
         return ", ".join(f"{t:.2f}" for t in times)
 
@@ -136,9 +138,10 @@ Validation: 200 states (one answer each), and 200 full games on validation secre
 
 Targets after SFT: ≥ 98% strict format, ≥ 90% allowed, ≥ 65% consistent on states; ≥ 25% wins in games.
 
-Evaluation speed, same 64 validation secrets, same model, the fastest of {SPEED_REPEATS} alternating runs each: batched
-{batched_seconds:.2f} s, one game at a time {single_seconds:.1f} s: **{single_seconds / batched_seconds:.1f}× faster** (target ≥ 5×;
-all runs: batched {runs(batched_times)} s, one at a time {runs(single_times)} s);
+Evaluation speed, same 64 validation secrets, same model, the fastest of {SPEED_REPEATS} alternating runs
+each: batched {batched_seconds:.2f} s, one game at a time {single_seconds:.1f} s:
+**{single_seconds / batched_seconds:.1f}× faster** (target ≥ 5×; all runs: batched {runs(batched_times)} s,
+one at a time {runs(single_times)} s);
 the two agree on {same} of 64 outcomes (greedy decoding; padding can change a near-tie).
 """
     write_section(f"sft-{profile.name}", f"Stage 1: SFT ({profile.name} profile)", body)

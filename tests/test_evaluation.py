@@ -70,11 +70,14 @@ def test_generation_stops_an_answer_at_its_second_guess_block(smoke_base) -> Non
 
     _, tokenizer = smoke_base
     prompt = "<|im_start|>assistant\n<think>x</think>\n<guess>SLATE</guess>\n<guess>CRANE</guess>"
-    answers = ["r</think>\n<guess>CRANE</guess>\ntext and more text",  # one block: runs on
-               "r</think>\n<guess>CRANE</guess>\n<guess>CIGAR</guess>\ntext",  # stops at its second block
-               "r</think>\n<guess>CRA</guess>NE <guess></guess> text"]  # garbled, two blocks: stops too
-    encode = lambda text: tokenizer(text, add_special_tokens=False)["input_ids"]
-    rows = [encode(prompt + answer) for answer in answers]
+    completions = ["r</think>\n<guess>CRANE</guess>\ntext and more text",  # one block: runs on
+                   "r</think>\n<guess>CRANE</guess>\n<guess>CIGAR</guess>\ntext",  # stops at its second block
+                   "r</think>\n<guess>CRA</guess>NE <guess></guess> text"]  # garbled, two blocks: stops too
+
+    def encode(text: str) -> list[int]:
+        return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    rows = [encode(prompt + completion) for completion in completions]
     prompt_length = len(encode(prompt))
     assert all(row[:prompt_length] == encode(prompt) for row in rows)  # the prompt's blocks must not count
     width = max(map(len, rows))
@@ -108,7 +111,8 @@ def test_sampling_players_repeat_themselves_and_leave_the_callers_state_alone(sm
     first = player.answer(states)
     assert torch.equal(torch.rand(3), expected_next) and tokenizer.padding_side == side
     assert player.answer(states) == first
-    assert ModelPlayer(model, tokenizer, batch_size=4, max_new_tokens=12, do_sample=True, seed=4).answer(states) != first
+    other_seed = ModelPlayer(model, tokenizer, batch_size=4, max_new_tokens=12, do_sample=True, seed=4)
+    assert other_seed.answer(states) != first
 
 
 def test_lenient_play_of_badly_laid_out_answers(allowed: list[str]) -> None:

@@ -78,7 +78,8 @@ class GameRecord:
     def rejected(self) -> tuple[str, ...]:
         """Five-letter answers that were not allowed words, in order, each once (a real word in an answer that
         lost its turn for another reason, such as two guess blocks, is not one)."""
-        return tuple(dict.fromkeys(t.attempt for t in self.turns if t.word is None and t.attempt and not t.attempt_allowed))
+        lost = (t.attempt for t in self.turns if t.word is None and t.attempt and not t.attempt_allowed)
+        return tuple(dict.fromkeys(lost))
 
 
 class Player:
@@ -162,7 +163,8 @@ def guess_blocks_done(tokenizer, prompt_length: int, blocks: int = 2):
     import torch
     from transformers import StoppingCriteria
 
-    may_close = [">" in (token or "") for token in tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))]
+    vocabulary = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+    may_close = [">" in (token or "") for token in vocabulary]
 
     class GuessBlocksDone(StoppingCriteria):
         def __init__(self) -> None:
@@ -232,7 +234,8 @@ class ModelPlayer(Player):
 
         batch = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
         batch = {k: v.to(device) for k, v in batch.items()}
-        options = {"do_sample": self.do_sample, "max_new_tokens": self.max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id}
+        options = {"do_sample": self.do_sample, "max_new_tokens": self.max_new_tokens,
+                   "pad_token_id": self.tokenizer.pad_token_id}
         if self.do_sample:
             torch.manual_seed(seed)
             options["temperature"] = self.temperature
@@ -241,7 +244,8 @@ class ModelPlayer(Player):
         stop = [guess_blocks_done(self.tokenizer, batch["input_ids"].shape[1])]
         with torch.no_grad():
             generated = self.model.generate(**batch, **options, stopping_criteria=stop)
-        return self.tokenizer.batch_decode(generated[:, batch["input_ids"].shape[1] :], skip_special_tokens=True)
+        new_tokens = generated[:, batch["input_ids"].shape[1] :]
+        return self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
 
 
 def playable_word(parsed, allowed: frozenset[str]) -> str | None:
