@@ -11,6 +11,7 @@ from wordle_helpers.evaluation import (
     evaluate_states,
     game_metrics,
     guess_blocks_done,
+    tokens_that_may_close,
     play_games,
     random_allowed_player,
     random_consistent_player,
@@ -83,7 +84,7 @@ def test_generation_stops_an_answer_at_its_second_guess_block(smoke_base) -> Non
     width = max(map(len, rows))
     pad = tokenizer.pad_token_id
     ids = torch.tensor([row + [pad] * (width - len(row)) for row in rows])
-    stop = guess_blocks_done(tokenizer, prompt_length)
+    stop = guess_blocks_done(tokenizer, prompt_length, tokens_that_may_close(tokenizer))
     first_done = {}
     for end in range(prompt_length + 1, width + 1):  # one call per generated token, as generate makes them
         for row, done in enumerate(stop(ids[:, :end], None).tolist()):

@@ -152,19 +152,21 @@ def make_player(profile, which: str, answers: Sequence[str], allowed: Sequence[s
                        max_new_tokens=profile.evaluation.max_new_tokens)
 
 
-def guess_blocks_done(tokenizer, prompt_length: int, blocks: int = 2):
+def tokens_that_may_close(tokenizer) -> list[bool]:
+    """Per token id, whether its text holds a ``>``, so that it may end a guess block (``guess_blocks_done``)."""
+    return [">" in (token or "") for token in tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))]
+
+
+def guess_blocks_done(tokenizer, prompt_length: int, may_close: list[bool], blocks: int = 2):
     """A stopping criterion for ``generate``: an answer ends once it holds ``blocks`` complete guess blocks.
 
     With two guess blocks a turn is lost whatever the answer writes next (see ``playable_word``), so decoding
     further only costs time: a batch generates until its longest answer ends, and one answer that runs on to
     ``max_new_tokens`` would set the length of its whole batch. An answer's text is read again only at a token
-    that holds the closing ``>``. Notebook 03 introduces it with ``ModelPlayer``.
+    that ``may_close`` marks (:func:`tokens_that_may_close`). Notebook 03 introduces it with ``ModelPlayer``.
     """
     import torch
     from transformers import StoppingCriteria
-
-    vocabulary = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
-    may_close = [">" in (token or "") for token in vocabulary]
 
     class GuessBlocksDone(StoppingCriteria):
         def __init__(self) -> None:
@@ -202,6 +204,7 @@ class ModelPlayer(Player):
         self.model, self.tokenizer, self.name = model, tokenizer, name
         self.batch_size, self.max_new_tokens = batch_size, max_new_tokens
         self.do_sample, self.temperature, self.seed = do_sample, temperature, seed
+        self.may_close = tokens_that_may_close(tokenizer)  # once: a large vocabulary takes a moment to scan
 
     def prompts(self, states: Sequence[GameState]) -> list[str]:
         return [
@@ -241,7 +244,7 @@ class ModelPlayer(Player):
             options["temperature"] = self.temperature
         else:
             options.update(temperature=None, top_p=None, top_k=None)
-        stop = [guess_blocks_done(self.tokenizer, batch["input_ids"].shape[1])]
+        stop = [guess_blocks_done(self.tokenizer, batch["input_ids"].shape[1], self.may_close)]
         with torch.no_grad():
             generated = self.model.generate(**batch, **options, stopping_criteria=stop)
         new_tokens = generated[:, batch["input_ids"].shape[1] :]
