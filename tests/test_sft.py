@@ -50,6 +50,18 @@ def test_max_length_comes_from_the_data_and_cuts_nothing(trainer_and_report) -> 
     assert trainer.args.max_length == report["max_length"]
 
 
+def test_the_trainer_pads_right_and_leaves_the_callers_tokenizer_alone(smoke_base) -> None:
+    from wordle_helpers.modeling import load_base_model
+
+    profile = get_profile("smoke")
+    model, tokenizer = load_base_model(profile)
+    trainer, _ = build_sft_trainer(profile, model=model, tokenizer=tokenizer,
+                                   dataset=sft_training_data(profile).select(range(4)))
+    assert trainer.processing_class.padding_side == "right"
+    assert tokenizer.padding_side == "left"  # the caller's generation still pads on the left
+    assert trainer.processing_class("GUESS").input_ids == tokenizer("GUESS").input_ids
+
+
 def test_collated_batch_masks_prompt_and_trains_every_answer_token(trainer_and_report) -> None:
     trainer, _ = trainer_and_report
     tokenizer = trainer.processing_class

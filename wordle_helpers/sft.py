@@ -7,6 +7,7 @@ template's end-of-turn token). The loss covers the completion only; the prompt i
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from pathlib import Path
@@ -205,6 +206,7 @@ def build_sft_trainer(profile: Profile, model=None, tokenizer=None, dataset=None
     max_length = max(lengths) + 8
     report = length_report(lengths, max_length)
     args = sft_config(profile, max_length, checkpoint_dir(profile, "sft"))
+    tokenizer = copy.deepcopy(tokenizer)  # SFTTrainer pads right; the caller's tokenizer keeps its own side
     tokenizer.padding_side = "right"
     model, optimizer = adapter_and_optimizer(profile, model)
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
