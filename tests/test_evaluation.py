@@ -6,16 +6,17 @@ import pytest
 
 from wordle_helpers.evaluation import (
     GameState,
+    ModelPlayer,
     ScriptedPlayer,
     evaluate_games,
     evaluate_states,
     game_metrics,
     guess_blocks_done,
-    tokens_that_may_close,
     play_games,
     random_allowed_player,
     random_consistent_player,
     solver_player,
+    tokens_that_may_close,
     wilson_interval,
 )
 
@@ -99,8 +100,6 @@ def test_generation_stops_an_answer_at_its_second_guess_block(smoke_base) -> Non
 
 def test_sampling_players_repeat_themselves_and_leave_the_callers_state_alone(smoke_base) -> None:
     import torch
-
-    from wordle_helpers.evaluation import ModelPlayer
 
     model, tokenizer = smoke_base
     states = [GameState((("slate", "xx-x✓"),), 5), GameState((), 6)] * 3

@@ -123,7 +123,7 @@ def test_smoke_base_model_is_qwen2_safetensors(smoke_base) -> None:
     assert model.config.model_type == "qwen2"
     folder = get_profile("smoke").output_dir / "base"
     assert (folder / "model.safetensors").exists() and not list(folder.glob("*.bin"))
-    # As saved (the shared fixture's tokenizer may have been set to right padding for SFT by an earlier test).
+    # As saved, not as the shared fixture's tokenizer may have been left by another test.
     assert load_base_model(get_profile("smoke"))[1].padding_side == "left"
 
 

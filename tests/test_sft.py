@@ -126,17 +126,18 @@ def test_own_word_label_is_the_most_informative_fitting_first_word(solver, answe
 def test_own_fitting_words_leave_the_callers_state_alone(smoke_base) -> None:
     model, tokenizer = smoke_base
     histories = [[], [("crane", feedback("crane", "moist"))], [("slate", feedback("slate", "moist"))]]
-    tokenizer.padding_side = "right"
+    side, tokenizer.padding_side = tokenizer.padding_side, "right"
     rng_state = torch.random.get_rng_state()
     model.train()
     try:
         labels = own_fitting_words(model, tokenizer, histories, samples=3, seed=1, batch_size=2)
         assert model.training  # generation ran in eval mode, and the mode is given back
+        assert tokenizer.padding_side == "right"
     finally:
         model.eval()
+        tokenizer.padding_side = side  # the fixture is shared
     assert len(labels) == 3 and labels[0] is None
     assert all(label is None or Knowledge.from_history(h).fits(label) for label, h in zip(labels, histories))
-    assert tokenizer.padding_side == "right"
     assert torch.equal(torch.random.get_rng_state(), rng_state)  # sampling does not move the caller's generator
     assert own_fitting_words(model, tokenizer, histories, samples=3, seed=1) == labels  # batch size changes nothing
 
