@@ -124,7 +124,7 @@ base model's first word fits every hint for {hints['fit_rate']:.1%} of them ({hi
 
 | stage | wall time | target |
 | --- | --- | --- |
-| base model build (tokenizer, data, pretraining) | {build['seconds'] / 60:.1f} min | |
+| base model build (tokenizer, data, pretraining in {build.get('precision', 'unrecorded precision')}) | {build['seconds'] / 60:.1f} min | |
 | SFT: the base model's own words for the labels | {labels['seconds'] / 60:.1f} min | |
 | SFT training | {runtime / 60:.1f} min | |
 | build + SFT | {(build['seconds'] + sft_seconds) / 60:.1f} min | ≤ 30 min |

@@ -127,6 +127,27 @@ def test_smoke_base_model_is_qwen2_safetensors(smoke_base) -> None:
     assert load_base_model(get_profile("smoke"))[1].padding_side == "left"
 
 
+def test_the_build_records_its_precision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """bf16 mixed precision only where asked for and the CPU has it natively, and build.json says which ran."""
+    import dataclasses
+    import json
+
+    import torch
+
+    import wordle_helpers.modeling as modeling
+    import wordle_helpers.profiles as profiles
+
+    monkeypatch.setattr(profiles, "OUTPUT_DIR", tmp_path)
+    monkeypatch.setattr(modeling, "cpu_has_native_bf16", lambda: True)
+    smoke = get_profile("smoke")
+    recorded = {}
+    for asked in (True, False):
+        profile = dataclasses.replace(smoke, model=dataclasses.replace(smoke.model, pretrain_bf16=asked))
+        build = json.loads((modeling.build_tiny_base(profile) / "build.json").read_text())
+        recorded[asked] = build["precision"], build["threads"]
+    assert recorded == {True: ("bf16 mixed", torch.get_num_threads()), False: ("float32", torch.get_num_threads())}
+
+
 def test_tiny_chat_template_replaces_the_system_prompt_with_one_line(tokenizer) -> None:
     from wordle_helpers.modeling import TINY_SYSTEM_TURN
     from wordle_helpers.prompts import SYSTEM_PROMPT

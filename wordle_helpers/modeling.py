@@ -414,6 +414,10 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
         **common_training_args(profile, max(1, settings.pretrain_steps // 20), save_steps=None,
                                cpu_bf16=settings.pretrain_bf16),
     )
+    # Recorded with the build: bf16 mixed precision and float32 round differently, so the same settings and seed
+    # build another model on a CPU without native bfloat16 (and take about twice as long there; benchmarks/RESULTS.md).
+    precision = "bf16 mixed" if args.bf16 else "float32"
+    logger.info("pretraining in %s on %d threads", precision, torch.get_num_threads())
     dataset = pretraining_dataset(texts, tokenizer, train_drill_hints=settings.train_drill_hints)
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer)
     trainer.train()
@@ -426,7 +430,8 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
     model.save_pretrained(target, safe_serialization=True)
     tokenizer.save_pretrained(target)
     history = [entry for entry in trainer.state.log_history if "loss" in entry]
-    marker.write_text(json.dumps({"key": key, "profile": profile.name, "texts": len(texts),
+    marker.write_text(json.dumps({"key": key, "profile": profile.name, "texts": len(texts), "precision": precision,
+                                  "threads": torch.get_num_threads(),
                                   "seconds": round(time.perf_counter() - started, 1), "log": history}, indent=1))
     shutil.rmtree(work, ignore_errors=True)
     return target
