@@ -117,3 +117,18 @@ def test_output_dir_moves_caches_and_quick_figures(tmp_path: Path) -> None:
     lines = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                            check=True).stdout.split()
     assert lines == [str(tmp_path / "smoke" / "figures"), str(ROOT / "figures"), str(tmp_path / "cache")]
+
+
+def test_results_name_the_cpus_vector_instructions() -> None:
+    """A host's name alone hides whether its CPU has AVX-512 and bfloat16, which change the tiny model's build."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("benchmark_results", ROOT / "benchmarks" / "results.py")
+    results = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(results)
+    assert results.vector_units({"fpu", "avx2", "avx512f", "avx512_bf16"}) == "AVX-512 with bfloat16"
+    assert results.vector_units({"avx2", "amx_bf16", "avx512f"}) == "AVX-512 with bfloat16"
+    assert results.vector_units({"avx2", "avx512f"}) == "AVX-512"
+    assert results.vector_units({"sse4_2", "avx2", "fma"}) == "AVX2"
+    assert results.vector_units({"sse4_2"}) == "no AVX2"
+    assert re.search(r" \((AVX-512 with bfloat16|AVX-512|AVX2|NEON|no AVX2)\), \d+ cores, ", results.machine())
