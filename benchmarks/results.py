@@ -19,7 +19,7 @@ HEADER = "# Benchmark results\n\nWritten by the scripts in `benchmarks/` (`make 
 
 def vector_units(flags: set[str]) -> str:
     """The widest vector instructions among a CPU's ``/proc/cpuinfo`` flags: one host name covers CPUs with and
-    without AVX-512 and bfloat16, which build different tiny models at about twice the speed apart."""
+    without AVX-512 and bfloat16, which build different tiny models, the one without them about half as fast."""
     if flags & {"avx512_bf16", "amx_bf16"}:
         return "AVX-512 with bfloat16"
     for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("asimd", "NEON")):

@@ -415,7 +415,7 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
                                cpu_bf16=settings.pretrain_bf16),
     )
     # Recorded with the build: bf16 mixed precision and float32 round differently, so the same settings and seed
-    # build another model on a CPU without native bfloat16 (and take about twice as long there; benchmarks/RESULTS.md).
+    # build another model on a CPU without native bfloat16 (benchmarks/RESULTS.md, "course-laptop").
     precision = "bf16 mixed" if args.bf16 else "float32"
     logger.info("pretraining in %s on %d threads", precision, torch.get_num_threads())
     dataset = pretraining_dataset(texts, tokenizer, train_drill_hints=settings.train_drill_hints)
