@@ -84,6 +84,21 @@ def test_course_runner_stops_at_a_failing_notebook(tmp_path: Path, capsys: pytes
     assert "FAILED" in capsys.readouterr().out
 
 
+def test_course_kernels_encrypt_their_traffic(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """Where pyzmq has CurveZMQ, the course's kernels get keys, so ipykernel has no plain-TCP warning to print."""
+    import zmq
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    code = ("from ipykernel.kernelapp import IPKernelApp\n"
+            "open('curve.txt', 'w').write(str(IPKernelApp.instance().curve_secretkey is not None))")
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), notebooks / "01_kernel.ipynb")
+    assert run_course("smoke", notebook_dir=notebooks, output_dir=tmp_path / "out", baseline=False) == 0
+    assert (notebooks / "curve.txt").read_text() == str(zmq.has("curve"))
+    if zmq.has("curve"):
+        assert "without encryption" not in capfd.readouterr().err
+
+
 def test_course_summary_shows_the_evaluation_this_run_wrote(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import json
 

@@ -9,9 +9,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 import time
+from typing import TYPE_CHECKING
 
 from wordle_helpers.notebook import profile_name
 from wordle_helpers.profiles import OUTPUT_DIR
+
+if TYPE_CHECKING:
+    from traitlets.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
@@ -63,6 +67,22 @@ def evaluation_summary(path: Path) -> list[tuple[str, str]]:
     return lines
 
 
+def kernel_config() -> Config:
+    """Settings for the kernels that ``make course`` starts (notebook runs of the course CLI).
+
+    The kernel and the course run on one machine and talk over local TCP; ipykernel 7.3 and later warn at every
+    start that this traffic is not encrypted. Where pyzmq has CurveZMQ, the kernel manager provisions keys, which
+    encrypts it and silences the warning; elsewhere the settings are left as they are.
+    """
+    import zmq
+    from traitlets.config import Config
+
+    config = Config()
+    if zmq.has("curve"):
+        config.KernelManager.transport_encryption = "auto"
+    return config
+
+
 def run_course(
     profile: str | None = None,
     notebook_dir: Path = NOTEBOOK_DIR,
@@ -93,7 +113,8 @@ def run_course(
         print(f"running {path.name} …", flush=True)
         notebook = nbformat.read(path, as_version=4)
         began = time.perf_counter()
-        client = NotebookClient(notebook, timeout=None, kernel_name="python3", resources={"metadata": {"path": str(notebook_dir)}})
+        client = NotebookClient(notebook, timeout=None, kernel_name="python3", config=kernel_config(),
+                                resources={"metadata": {"path": str(notebook_dir)}})
         try:
             client.execute(env=kernel_env)
             outcome = "ok"
