@@ -109,11 +109,12 @@ def run_course(
     if not notebooks:
         print(f"no notebooks in {notebook_dir} yet; ran the solver baseline only")
     status = 0
+    config = kernel_config()
     for path in notebooks:
         print(f"running {path.name} …", flush=True)
         notebook = nbformat.read(path, as_version=4)
         began = time.perf_counter()
-        client = NotebookClient(notebook, timeout=None, kernel_name="python3", config=kernel_config(),
+        client = NotebookClient(notebook, timeout=None, kernel_name="python3", config=config,
                                 resources={"metadata": {"path": str(notebook_dir)}})
         try:
             client.execute(env=kernel_env)

@@ -416,8 +416,8 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
     )
     # Recorded with the build: bf16 mixed precision and float32 round differently, so the same settings and seed
     # build another model on a CPU without native bfloat16 (benchmarks/RESULTS.md, "course-laptop").
-    precision = "bf16 mixed" if args.bf16 else "float32"
-    logger.info("pretraining in %s on %d threads", precision, torch.get_num_threads())
+    precision, threads = ("bf16 mixed" if args.bf16 else "float32"), torch.get_num_threads()
+    logger.info("pretraining in %s on %d threads", precision, threads)
     dataset = pretraining_dataset(texts, tokenizer, train_drill_hints=settings.train_drill_hints)
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer)
     trainer.train()
@@ -431,7 +431,7 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
     tokenizer.save_pretrained(target)
     history = [entry for entry in trainer.state.log_history if "loss" in entry]
     marker.write_text(json.dumps({"key": key, "profile": profile.name, "texts": len(texts), "precision": precision,
-                                  "threads": torch.get_num_threads(),
+                                  "threads": threads,
                                   "seconds": round(time.perf_counter() - started, 1), "log": history}, indent=1))
     shutil.rmtree(work, ignore_errors=True)
     return target
