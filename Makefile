@@ -47,8 +47,7 @@ browser:
 	  $$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; }; }
 
 play: install
-	@echo "The Wordle board: open http://127.0.0.1:8866 in a browser (Ctrl-C stops it)."
-	WORDLE_PROFILE=$(PROFILE) $(VENV)/bin/voila notebooks/06_play_wordle.ipynb --no-browser --Voila.ip=127.0.0.1 --port=8866
+	$(PY) -m wordle_helpers play --profile $(PROFILE) --port 8866
 
 bench: install
 	$(PY) benchmarks/run_all.py

@@ -147,3 +147,24 @@ def test_results_name_the_cpus_vector_instructions() -> None:
     assert results.vector_units({"sse4_2", "avx2", "fma"}) == "AVX2"
     assert results.vector_units({"sse4_2"}) == "no AVX2"
     assert re.search(r" \((AVX-512 with bfloat16|AVX-512|AVX2|NEON|no AVX2)\), \d+ cores, ", results.machine())
+
+
+def test_play_serves_notebook_06_with_the_course_kernel_settings() -> None:
+    """`make play` runs Voilà on notebook 06, on this machine only by default, with encrypted kernel traffic
+    where pyzmq can encrypt it (Voilà refuses the setting where it cannot)."""
+    import zmq
+
+    from wordle_helpers.course import voila_command
+
+    command = voila_command(8899)
+    assert command[1:3] == ["-m", "voila"] and command[3].endswith("notebooks/06_play_wordle.ipynb")
+    assert "--port=8899" in command and "--Voila.ip=127.0.0.1" in command
+    assert ("--KernelManager.transport_encryption=auto" in command) == zmq.has("curve")
+
+
+def test_play_rejects_an_unknown_profile_before_serving(capsys: pytest.CaptureFixture[str]) -> None:
+    from wordle_helpers.__main__ import main
+
+    assert main(["play", "--profile", "laptp"]) == 2
+    err = capsys.readouterr().err
+    assert "laptp" in err and "laptop" in err

@@ -2,6 +2,7 @@
 
 - ``solve``: play every answer with the entropy solver and print one JSON object.
 - ``course``: run the course headless (every notebook in order) for a profile.
+- ``play``: serve the Wordle board (notebook 06) with Voilà.
 """
 
 from __future__ import annotations
@@ -86,6 +87,22 @@ def _course(args: argparse.Namespace) -> int:
     return run_course(args.profile)
 
 
+def _play(args: argparse.Namespace) -> int:
+    import os
+    import subprocess
+
+    from wordle_helpers.course import voila_command
+    from wordle_helpers.profiles import get_profile
+
+    profile = get_profile(args.profile)  # an unknown name stops here, before the server starts
+    print(f"The Wordle board ({profile.name} profile): open http://{args.ip}:{args.port} in a browser (Ctrl-C stops it).",
+          flush=True)
+    try:
+        return subprocess.call(voila_command(args.port, args.ip), env={**os.environ, "WORDLE_PROFILE": profile.name})
+    except KeyboardInterrupt:  # Voilà got the same Ctrl-C and shuts itself down
+        return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m wordle_helpers", description="Wordle RFT course helpers")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -121,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
     course = commands.add_parser("course", help="run every notebook in order, headless")
     course.add_argument("--profile", default=None, help="profile name (default: $WORDLE_PROFILE or laptop)")
     course.set_defaults(func=_course)
+
+    play = commands.add_parser("play", help="serve the Wordle board (notebook 06) in a browser with Voila")
+    play.add_argument("--profile", default=None, help="profile name (default: $WORDLE_PROFILE or laptop)")
+    play.add_argument("--port", type=int, default=8866, help="port to serve on (default 8866)")
+    play.add_argument("--ip", default="127.0.0.1", help="address to serve on (default 127.0.0.1, this machine only)")
+    play.set_defaults(func=_play)
     return parser
 
 

@@ -74,13 +74,30 @@ def kernel_config() -> Config:
     start that this traffic is not encrypted. Where pyzmq has CurveZMQ, the kernel manager provisions keys, which
     encrypts it and silences the warning; elsewhere the settings are left as they are.
     """
-    import zmq
     from traitlets.config import Config
 
     config = Config()
-    if zmq.has("curve"):
+    if _has_curve():
         config.KernelManager.transport_encryption = "auto"
     return config
+
+
+def _has_curve() -> bool:
+    import zmq
+
+    return bool(zmq.has("curve"))
+
+
+def voila_command(port: int = 8866, ip: str = "127.0.0.1", notebook: Path = NOTEBOOK_DIR / "06_play_wordle.ipynb") -> list[str]:
+    """The command that serves the Wordle board (notebook 06) with Voilà: ``make play``.
+
+    Its kernel gets CurveZMQ keys where pyzmq has them, as the course's kernels do (:func:`kernel_config`); the
+    setting is left out elsewhere, since Voilà would refuse to start with it.
+    """
+    import sys
+
+    command = [sys.executable, "-m", "voila", str(notebook), f"--port={port}", "--no-browser", f"--Voila.ip={ip}"]
+    return command + (["--KernelManager.transport_encryption=auto"] if _has_curve() else [])
 
 
 def run_course(
