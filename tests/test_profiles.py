@@ -50,3 +50,22 @@ def test_every_profile_sets_reward_constants_the_rewards_accept(name: str) -> No
     changes = dict(PROFILES[name].grpo.reward_constants)
     constants = with_constants(**changes)  # raises on an unknown name, a bad value or a contradiction
     assert all(getattr(constants, key) == value for key, value in changes.items())
+
+
+def test_laptop_grpo_pays_whole_guesses_that_could_still_be_the_secret() -> None:
+    """The laptop profile's GRPO feedback reward is 1 for a real word that fits every hint and 0 otherwise: no part
+    credit for a guess that breaks a hint, none for a word played again, none for a non-word; the gpu profile keeps
+    the reference plan's letter-by-letter reward."""
+    from wordle_helpers.grpo import reward_functions
+
+    history = '[["crane", "xx✓xx"], ["plaid", "xx✓xx"]]'  # A is at spot 3; C R N E P L I D are out
+    answers = {"fits": "<think>x</think>\n<guess>quays</guess>", "breaks one hint": "<think>x</think>\n<guess>meats</guess>",
+               "played again": "<think>x</think>\n<guess>plaid</guess>", "not a word": "<think>x</think>\n<guess>qxays</guess>"}
+    for name, expected in (("laptop", [1.0, 0.0, 0.0, 0.0]), ("gpu", None)):
+        feedback = reward_functions(get_profile(name))[1]
+        scores = feedback(prompts=None, completions=list(answers.values()), past_guess_history=[history] * len(answers))
+        if expected is not None:
+            assert scores == expected
+        else:
+            assert scores[:2] == pytest.approx([0.4, -0.15])  # A kept +0.2, four new letters +0.05 each; E −0.5
+    assert get_profile("laptop").grpo.reward_weights[2] == 0.0  # information gain is left out of the total

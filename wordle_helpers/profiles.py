@@ -177,8 +177,16 @@ class Profile:
 # SFT labels past the opener: the base model's own most informative fitting word of five drill continuations
 # (where it writes one): answers that fit every hint after SFT 61.4% -> 65.5% on 1,000 validation states, and
 # validation wins 35.7% -> 33.9% (230 games paired, p = 0.72: within noise; benchmarks/RESULTS.md).
+# GRPO's feedback reward pays 1 for a whole guess that could still be the secret and 0 otherwise, in place of the
+# reference plan's letter-by-letter credit (which pays a guess that breaks a hint for the hints it keeps, a word
+# played again for its green letters), and information gain is left out of the total: on the tiny model, test
+# wins after GRPO rose beyond noise only with this reward (benchmarks/RESULTS.md, "grpo-laptop-limits").
+WHOLE_GUESS_REWARD: tuple[tuple[str, float | bool], ...] = (
+    ("feedback_needs_allowed_word", True), ("green_kept", 0.0), ("yellow_moved", 0.0), ("yellow_same_spot", 0.0),
+    ("known_absent", 0.0), ("new_letter", 0.0), ("fits_all_hints", 1.0))
 LAPTOP = Profile(name="laptop", data=DataSettings(own_word_samples=5),
-                 grpo=GRPOSettings(own_play_share=1.0, own_play_at_mistake=True))
+                 grpo=GRPOSettings(own_play_share=1.0, own_play_at_mistake=True, reward_weights=(1.0, 2.0, 0.0),
+                                   reward_constants=WHOLE_GUESS_REWARD))
 
 SMOKE = Profile(
     name="smoke",
