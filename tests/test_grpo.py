@@ -294,3 +294,30 @@ def test_with_a_kl_term_the_final_adapter_leaves_out_the_reference_copy(smoke_ba
     assert (final / "adapter_model.safetensors").exists()
     assert sorted(p.name for p in final.iterdir() if p.is_dir()) == []
     load_model(with_kl, "grpo")  # and the adapter loads as evaluation loads it
+
+
+def test_sample_group_shows_a_group_that_teaches_something() -> None:
+    """Notebook 04's worked example: groups whose answers all score the same are passed over; the first group with
+    a spread is scored with the profile's rewards and weights, and its advantages sum to zero."""
+    from wordle_helpers.evaluation import ScriptedPlayer
+    from wordle_helpers.grpo import sample_group
+
+    profile = get_profile("laptop")
+    rows = [{"past_guess_history": '[["slate", "✓-✓-x"]]', "word_list": None, "secret": "stalk"},  # one guess: skipped
+            {"past_guess_history": '[["slate", "✓-✓-x"], ["stall", "✓✓✓✓x"]]', "word_list": None, "secret": "stalk"},
+            {"past_guess_history": '[["crane", "xx✓xx"], ["plaid", "xx✓xx"]]', "word_list": None, "secret": "quays"}]
+    seen = []
+
+    def script(state):
+        seen.append(state.history[-1][0])
+        word = "stall" if state.history[-1][0] == "stall" else ("quays" if len(seen) % 2 else "meats")
+        return f"<think>x</think>\n<guess>{word}</guess>"
+
+    group = sample_group(profile, ScriptedPlayer(script), rows)
+    assert group.row is rows[2] and len(group.answers) == profile.grpo.num_generations
+    assert set(seen) == {"stall", "plaid"}  # the flat group of repeats was tried first, the one-guess row never
+    assert group.scores["feedback_reward"] == [1.0 if "quays" in a else 0.0 for a in group.answers]
+    assert group.totals == [1.0 + 2.0 * f for f in group.scores["feedback_reward"]]  # weights (1, 2, 0)
+    assert abs(sum(group.advantages)) < 1e-9 and max(group.advantages) > 0 > min(group.advantages)
+    with pytest.raises(ValueError, match="none of the 3 rows has 4 guesses played"):
+        sample_group(profile, ScriptedPlayer(script), rows, played=4)

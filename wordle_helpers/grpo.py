@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from wordle_helpers.evaluation import GameRecord, ModelPlayer, play_games
+from wordle_helpers.evaluation import GameRecord, GameState, ModelPlayer, play_games
 from wordle_helpers.game import MAX_GUESSES
 from wordle_helpers.modeling import checkpoint_dir, common_training_args, load_base_model
 from wordle_helpers.profiles import Profile
@@ -114,6 +115,43 @@ def reward_functions(profile: Profile) -> list:
     """The course rewards in the order of the profile's ``reward_weights``, bound to its constants."""
     rewards = make_rewards(with_constants(**dict(profile.grpo.reward_constants)))
     return [rewards["format_reward"], rewards["feedback_reward"], rewards["info_gain_reward"]]
+
+
+@dataclass(frozen=True)
+class ScoredGroup:
+    """A group of answers to one GRPO row: each reward's scores, the weighted totals and the advantages."""
+
+    row: dict[str, object]
+    answers: list[str]
+    scores: dict[str, list[float]]
+    totals: list[float]
+    advantages: list[float]
+
+
+def score_group(profile: Profile, row: dict[str, object], answers: list[str]) -> ScoredGroup:
+    """Score ``answers`` to ``row`` as GRPO does: each of the profile's rewards, the total with its weights, and
+    the group's advantages (notebook 04)."""
+    columns = {key: [row[key]] * len(answers) for key in ("past_guess_history", "word_list", "secret") if key in row}
+    scores = {f.__name__: f(prompts=None, completions=answers, **columns) for f in reward_functions(profile)}
+    weights = profile.grpo.reward_weights
+    totals = [sum(w * values[i] for w, values in zip(weights, scores.values())) for i in range(len(answers))]
+    return ScoredGroup(row, list(answers), scores, totals, group_advantages(totals))
+
+
+def sample_group(profile: Profile, player, rows: list[dict[str, object]], played: int = 2, tries: int = 10) -> ScoredGroup:
+    """A group of ``num_generations`` answers from ``player`` to the first of ``rows`` with ``played`` guesses so far
+    whose answers do not all score the same (such a group teaches something); the last one tried if none of the
+    first ``tries`` does (notebook 04)."""
+    candidates = [row for row in rows if len(parse_history(row["past_guess_history"])) == played][:tries]
+    if not candidates:
+        raise ValueError(f"none of the {len(rows)} rows has {played} guesses played; choose another number")
+    for row in candidates:
+        history = tuple(parse_history(row["past_guess_history"]))
+        answers = player.answer([GameState(history, MAX_GUESSES - len(history))] * profile.grpo.num_generations)
+        group = score_group(profile, row, answers)
+        if len(set(group.totals)) > 1:
+            break
+    return group
 
 
 class VllmUnavailableError(RuntimeError):
