@@ -11,7 +11,7 @@ import argparse
 import json
 import time
 
-from results import write_section
+from results import targets_line, write_section
 from wordle_helpers.evaluation import make_player, metrics_table, play_games, yardstick_table
 from wordle_helpers.modeling import checkpoint_dir
 from wordle_helpers.profiles import get_profile
@@ -56,8 +56,7 @@ def main() -> None:
     else:
         comparison, checks = "No `eval.json` yet: run notebook 05 (or `make course`) first.\n", {}
     checks[f"{GAMES} evaluation games ≤ 1 min"] = seconds <= 60
-    status = ("Met: " + (", ".join(k for k, ok in checks.items() if ok) or "none") + ". **Not met: "
-              + (", ".join(k for k, ok in checks.items() if not ok) or "none") + ".**")
+    status = targets_line(checks)
     body = f"""
 {status}
 

@@ -11,7 +11,7 @@ import argparse
 import json
 import time
 
-from results import write_section
+from results import targets_line, write_section
 from wordle_helpers.datasets import generate_sft_rows, grpo_dataset
 from wordle_helpers.evaluation import ModelPlayer, evaluate_games, evaluate_states, play_games
 from wordle_helpers.modeling import base_dir, checkpoint_dir, hint_probe, load_model, spelling_probe
@@ -103,8 +103,7 @@ def main() -> None:
         "wins ≥ 25%": games_sft["win_rate"] >= 0.25,
         "batched ≥ 5× faster": single_seconds / batched_seconds >= 5,
     }
-    status = ("Met: " + ", ".join(k for k, ok in checks.items() if ok) + ". **Not met: "
-              + (", ".join(k for k, ok in checks.items() if not ok) or "none") + ".**")
+    status = targets_line(checks)
     labels_line = (f"SFT labels past the opener: the base model's own most informative fitting word of "
                    f"{profile.data.own_word_samples} drill continuations\nwhere it writes one, for {labels['labelled']} of "
                    f"{labels['states']} states (the teacher's guess elsewhere)." if labels["states"] else

@@ -56,6 +56,14 @@ def original_lists() -> tuple[list[str], list[str]] | None:
     return answers.read_text().split(), allowed.read_text().split()
 
 
+def targets_line(checks: dict[str, bool]) -> str:
+    """The targets a section's figures meet and miss, in one line (only the parts that apply)."""
+    met = [name for name, ok in checks.items() if ok]
+    missed = [name for name, ok in checks.items() if not ok]
+    parts = ([f"Met: {'; '.join(met)}."] if met else []) + ([f"**Not met: {'; '.join(missed)}.**"] if missed else [])
+    return " ".join(parts) or "No targets."
+
+
 def write_section(name: str, title: str, body: str) -> None:
     """Replace (or add) the section ``name`` of RESULTS.md with ``body``, stamped with date and machine."""
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else HEADER

@@ -147,6 +147,9 @@ def test_results_name_the_cpus_vector_instructions() -> None:
     assert results.vector_units({"sse4_2", "avx2", "fma"}) == "AVX2"
     assert results.vector_units({"sse4_2"}) == "no AVX2"
     assert re.search(r" \((AVX-512 with bfloat16|AVX-512|AVX2|NEON|no AVX2)\), \d+ cores, ", results.machine())
+    assert results.targets_line({"a": True, "b": False, "c": True}) == "Met: a; c. **Not met: b.**"
+    assert results.targets_line({"a": True}) == "Met: a."
+    assert results.targets_line({"b": False}) == "**Not met: b.**"
 
 
 def test_play_serves_notebook_06_with_the_course_kernel_settings() -> None:
