@@ -321,3 +321,15 @@ def test_sample_group_shows_a_group_that_teaches_something() -> None:
     assert abs(sum(group.advantages)) < 1e-9 and max(group.advantages) > 0 > min(group.advantages)
     with pytest.raises(ValueError, match="none of the 3 rows has 4 guesses played"):
         sample_group(profile, ScriptedPlayer(script), rows, played=4)
+
+
+def test_a_grpo_trainer_seed_changes_the_trainer_seed_and_the_folder_only(tmp_path) -> None:
+    from wordle_helpers.grpo import grpo_config, stage_dir
+
+    profile = get_profile("smoke")
+    seeded = dataclasses.replace(profile, grpo=dataclasses.replace(profile.grpo, seed=7))
+    plain, other = grpo_config(profile, tmp_path), grpo_config(seeded, tmp_path)
+    assert (plain.seed, plain.data_seed) == (profile.data.seed, profile.data.seed)
+    assert (other.seed, other.data_seed) == (7, 7) and other.learning_rate == plain.learning_rate
+    assert stage_dir(profile).name == "grpo" and stage_dir(seeded).name == "grpo-seed7"
+    assert stage_dir(seeded, "base").name == "grpo-from-base-seed7"

@@ -1,10 +1,11 @@
 """Scale-out paths on the CPU: SFT and GRPO as two data-parallel processes under `accelerate launch`, and
-the GPU memory benchmark's dry run."""
+the GPU memory benchmark's dry run, and the GRPO seeds benchmark on the smoke profile."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 import shutil
 import subprocess
@@ -65,3 +66,29 @@ def test_gpu_memory_benchmark_needs_a_gpu_or_dry_run() -> None:
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}  # as on a machine without a GPU
     result = subprocess.run([sys.executable, "benchmarks/gpu_memory.py"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 2 and "--dry-run" in result.stdout
+
+
+def test_grpo_seeds_benchmark_trains_each_seed_apart_and_pairs_it_with_sft(smoke_base, tmp_path: Path) -> None:
+    """benchmarks/grpo_seeds.py: one GRPO run per trainer seed, each in its own folder, from the same SFT adapter;
+    each seed's games paired with the SFT model's in a section of the results file it is pointed at."""
+    from wordle_helpers.modeling import base_dir
+    from wordle_helpers.profiles import get_profile
+
+    repo_results = (ROOT / "benchmarks" / "RESULTS.md").read_text()
+    shutil.copytree(base_dir(get_profile("smoke")), tmp_path / "outputs" / "smoke" / "base")
+    results = tmp_path / "RESULTS.md"
+    env = {**os.environ, "WORDLE_OUTPUT_DIR": str(tmp_path / "outputs"), "WORDLE_RESULTS": str(results),
+           "OMP_NUM_THREADS": "1"}
+    _run([sys.executable, "-m", "wordle_helpers", "sft", "--profile", "smoke"], env)
+    _run([sys.executable, "benchmarks/grpo_seeds.py", "--profile", "smoke", "--seeds", "0", "1",
+          "--validation-games", "12"], env)
+    for seed in (0, 1):
+        run = tmp_path / "outputs" / "smoke" / f"grpo-seed{seed}"
+        assert (run / "final" / "adapter_model.safetensors").exists()
+        assert json.loads((run / "run.json").read_text())["grpo"]["seed"] == seed
+    assert not (tmp_path / "outputs" / "smoke" / "grpo").exists()  # the course's own GRPO run is left alone
+    section = results.read_text()
+    assert "<!-- section: grpo-seeds-smoke -->" in section and "12 of the 230" in section
+    assert re.search(r"^\| 0 \| .* → .*p = .*\|$", section, re.M) and re.search(r"^\| 1 \| ", section, re.M)
+    assert "Mean change over the 2 seeds" in section
+    assert (ROOT / "benchmarks" / "RESULTS.md").read_text() == repo_results

@@ -190,6 +190,9 @@ def grpo_config(profile: Profile, output_dir: Path, max_steps: int | None = None
     settings = profile.grpo
     if settings.use_vllm:
         _check_vllm(profile)
+    common = common_training_args(profile, settings.logging_steps, settings.save_steps, settings.gradient_checkpointing)
+    if settings.seed is not None:
+        common.update(seed=settings.seed, data_seed=settings.seed)
     return GRPOConfig(
         output_dir=str(output_dir),
         num_train_epochs=settings.epochs,
@@ -204,7 +207,7 @@ def grpo_config(profile: Profile, output_dir: Path, max_steps: int | None = None
         temperature=settings.temperature,
         beta=settings.beta,
         reward_weights=list(settings.reward_weights),
-        **common_training_args(profile, settings.logging_steps, settings.save_steps, settings.gradient_checkpointing),
+        **common,
         use_vllm=settings.use_vllm,
         vllm_mode=settings.vllm_mode,
     )
@@ -234,9 +237,11 @@ def _starting_model(profile: Profile, start: str):
     return model, tokenizer, lora_config(profile)
 
 
-def _stage_dir(profile: Profile, start: str) -> Path:
-    """Where a GRPO run from ``start`` keeps its checkpoints: ``grpo`` (from SFT) or ``grpo-from-base``."""
-    return checkpoint_dir(profile, "grpo" if start == "sft" else "grpo-from-base")
+def stage_dir(profile: Profile, start: str = "sft") -> Path:
+    """Where a GRPO run from ``start`` keeps its checkpoints: ``grpo`` (from SFT) or ``grpo-from-base``, with
+    ``-seed<N>`` when the profile sets its own trainer seed."""
+    name = "grpo" if start == "sft" else "grpo-from-base"
+    return checkpoint_dir(profile, name if profile.grpo.seed is None else f"{name}-seed{profile.grpo.seed}")
 
 
 def build_grpo_trainer(profile: Profile, start: str = "sft", max_steps: int | None = None, dataset=None):
@@ -244,7 +249,7 @@ def build_grpo_trainer(profile: Profile, start: str = "sft", max_steps: int | No
     from trl import GRPOTrainer
 
     _require_sft_adapter(profile, start)  # first a file check, then vLLM, both before any loading
-    args = grpo_config(profile, _stage_dir(profile, start), max_steps)
+    args = grpo_config(profile, stage_dir(profile, start), max_steps)
     model, tokenizer, peft_config = _starting_model(profile, start)
     if dataset is None:  # own-play states only from the SFT model: the base model's games are all misses
         dataset = grpo_training_data(profile, tokenizer, model=model if start == "sft" else None)
@@ -275,7 +280,7 @@ def train_grpo(profile: Profile, start: str = "sft", max_steps: int | None = Non
     from wordle_helpers.modeling import finish_run, finished_adapter, forget_stale_checkpoints, main_process_first
 
     _require_sft_adapter(profile, start)  # a file check, before torch or TRL is imported
-    out = _stage_dir(profile, start)
+    out = stage_dir(profile, start)
     with main_process_first():
         forget_stale_checkpoints(out, run_description(profile, start, max_steps))
         done = finished_adapter(out) if resume else None

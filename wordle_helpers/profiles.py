@@ -135,6 +135,9 @@ class GRPOSettings:
     # The laptop profile takes all its states so; the reference plan (gpu) uses its dataset's states.
     own_play_share: float = 0.0
     own_play_at_mistake: bool = False
+    # The trainer's seed (sampling and batch order) when it should differ from the profile's data seed, to see how
+    # much of a run's outcome is its draw (benchmarks/grpo_seeds.py); its checkpoints go to grpo-seed<N>.
+    seed: int | None = None
     logging_steps: int = 5
     save_steps: int = 50
     gradient_checkpointing: bool = False
