@@ -65,9 +65,11 @@ def main() -> None:
         rows.append(f"| {seed} | {after['states']['allowed_rate']:.1%} | {after['states']['consistent_rate']:.1%} | "
                     f"{cells[0]} | {cells[1]} |")
         print(rows[-1], flush=True)
+    played = (f"all {len(validation)}" if len(secrets["validation"]) == len(validation)
+              else f"{len(secrets['validation'])} of the {len(validation)}")
     body = f"""
 The profile's GRPO run from its SFT adapter, unchanged but for the trainer's seed (sampling and batch order): the same
-SFT adapter and the same states for every seed. Validation: {len(states)} states and {len(secrets['validation'])} of the {len(validation)}
+SFT adapter and the same states for every seed. Validation: {len(states)} states and {played}
 validation secrets; test: the {len(secrets['test'])} test secrets notebook 05 plays. Paired with the SFT model (games won
 only by SFT / only after GRPO, change in points, exact McNemar p). The SFT model: {sft['states']['allowed_rate']:.1%}
 real words and {sft['states']['consistent_rate']:.1%} answers that fit every hint on the states.
@@ -76,7 +78,7 @@ real words and {sft['states']['consistent_rate']:.1%} answers that fit every hin
 | --- | --- | --- | --- | --- |
 {chr(10).join(rows)}
 
-Mean change over the {len(args.seeds)} seeds: validation {np.mean(gains['validation']):+.1f} points, test
+Mean change over the {len(args.seeds)} seed{"s" if len(args.seeds) > 1 else ""}: validation {np.mean(gains['validation']):+.1f} points, test
 {np.mean(gains['test']):+.1f} points (target: ≥ +5 points on the test secrets).
 """
     write_section(f"grpo-seeds-{profile.name}", f"Stage 2: GRPO with several trainer seeds ({profile.name} profile)", body)
