@@ -18,18 +18,16 @@ import numpy as np
 
 from results import write_section
 from wordle_helpers.datasets import grpo_dataset
-from wordle_helpers.evaluation import ModelPlayer, evaluate_games, evaluate_states, paired_comparison
+from wordle_helpers.evaluation import evaluate_games, evaluate_states, make_player, paired_comparison
 from wordle_helpers.grpo import stage_dir, train_grpo
-from wordle_helpers.modeling import load_model
 from wordle_helpers.profiles import get_profile
 from wordle_helpers.words import load_allowed, load_answers, split_secrets
 
 
-def measure(profile, which: str, states: list[dict], secrets: dict[str, list[str]], allowed: list[str]) -> dict:
+def measure(profile, which: str, states: list[dict], secrets: dict[str, list[str]], answers: list[str],
+            allowed: list[str]) -> dict:
     """States answered and games played by one model (``sft``, or a GRPO adapter folder)."""
-    model, tokenizer = load_model(profile, which)
-    player = ModelPlayer(model, tokenizer, batch_size=profile.evaluation.batch_size,
-                         max_new_tokens=profile.evaluation.max_new_tokens)
+    player = make_player(profile, which, answers, allowed)
     result = {"states": evaluate_states(player, states)}
     for split, names in secrets.items():
         result[split] = evaluate_games(player, names, allowed)
@@ -50,12 +48,12 @@ def main() -> None:
     secrets = {"validation": validation[: args.validation_games or len(validation)],
                "test": list(split.test)[: profile.evaluation.games]}
     states = grpo_dataset(split="validation", rows=profile.evaluation.states, seed=5).to_list()
-    sft = measure(profile, "sft", states, secrets, allowed)
+    sft = measure(profile, "sft", states, secrets, answers, allowed)
     rows, gains = [], {"validation": [], "test": []}
     for seed in args.seeds:
         seeded = replace(profile, grpo=replace(profile.grpo, seed=seed))
         train_grpo(seeded)
-        after = measure(profile, str(stage_dir(seeded) / "final"), states, secrets, allowed)
+        after = measure(profile, str(stage_dir(seeded) / "final"), states, secrets, answers, allowed)
         cells = []
         for name in ("validation", "test"):
             pair = paired_comparison(sft[name]["secrets"], after[name]["secrets"])

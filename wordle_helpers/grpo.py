@@ -25,7 +25,7 @@ from wordle_helpers.game import MAX_GUESSES
 from wordle_helpers.modeling import checkpoint_dir, common_training_args, load_base_model
 from wordle_helpers.profiles import Profile
 from wordle_helpers.prompts import build_messages
-from wordle_helpers.rewards import history_cell, make_rewards, parse_history, with_constants
+from wordle_helpers.rewards import combined_reward, history_cell, make_rewards, parse_history, with_constants
 
 logger = logging.getLogger(__name__)
 
@@ -131,10 +131,11 @@ class ScoredGroup:
 def score_group(profile: Profile, row: dict[str, object], answers: list[str]) -> ScoredGroup:
     """Score ``answers`` to ``row`` as GRPO does: each of the profile's rewards, the total with its weights, and
     the group's advantages (notebook 04)."""
-    columns = {key: [row[key]] * len(answers) for key in ("past_guess_history", "word_list", "secret") if key in row}
-    scores = {f.__name__: f(prompts=None, completions=answers, **columns) for f in reward_functions(profile)}
-    weights = profile.grpo.reward_weights
-    totals = [sum(w * values[i] for w, values in zip(weights, scores.values())) for i in range(len(answers))]
+    rewards = {f.__name__: f for f in reward_functions(profile)}
+    weights = dict(zip(rewards, profile.grpo.reward_weights))
+    each = [combined_reward(a, row["past_guess_history"], weights, row.get("word_list"), rewards) for a in answers]
+    scores = {name: [answer[name] for answer in each] for name in rewards}
+    totals = [answer["total"] for answer in each]
     return ScoredGroup(row, list(answers), scores, totals, group_advantages(totals))
 
 
@@ -142,11 +143,11 @@ def sample_group(profile: Profile, player, rows: list[dict[str, object]], played
     """A group of ``num_generations`` answers from ``player`` to the first of ``rows`` with ``played`` guesses so far
     whose answers do not all score the same (such a group teaches something); the last one tried if none of the
     first ``tries`` does (notebook 04)."""
-    candidates = [row for row in rows if len(parse_history(row["past_guess_history"])) == played][:tries]
+    histories = ((row, tuple(parse_history(row["past_guess_history"]))) for row in rows)
+    candidates = [(row, history) for row, history in histories if len(history) == played][:tries]
     if not candidates:
         raise ValueError(f"none of the {len(rows)} rows has {played} guesses played; choose another number")
-    for row in candidates:
-        history = tuple(parse_history(row["past_guess_history"]))
+    for row, history in candidates:
         answers = player.answer([GameState(history, MAX_GUESSES - len(history))] * profile.grpo.num_generations)
         group = score_group(profile, row, answers)
         if len(set(group.totals)) > 1:
