@@ -6,7 +6,7 @@
 Each seed trains the profile's GRPO run unchanged but for the trainer's seed (sampling and batch order; the same SFT
 adapter and the same states) into ``outputs/<profile>/grpo-seed<N>``, reusing a finished run there. Then the SFT model
 and each GRPO model play every validation secret and the test secrets notebook 05 plays, and each GRPO model is
-compared with the SFT model game by game. About 17 minutes per seed for the laptop profile on two cores.
+compared with the SFT model game by game. 7 to 17 minutes per seed for the laptop profile on two cores.
 """
 
 from __future__ import annotations
