@@ -155,6 +155,19 @@ def test_evaluate_command_reports_the_metrics_as_text_and_as_json(capsys: pytest
     assert 0 <= report["losses_with_repeat"] <= report["games"] - report["wins"] and 0 <= report["repeat_rate"] <= 1
 
 
+@pytest.mark.parametrize("games, message", [("0", "0 is not a count"), ("-1", "-1 is not a count"),
+                                            ("six", "'six' is not a whole number")])
+def test_evaluate_command_refuses_a_game_count_below_one(games: str, message: str,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from wordle_helpers.__main__ import main
+
+    with pytest.raises(SystemExit) as exit_info:  # argparse's usage error, before any game is played
+        main(["evaluate", "--profile", "smoke", "--model", "random", "--games", games])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert f"argument --games: {message}" in captured.err and captured.out == ""
+
+
 def test_baseline_players(solver, allowed: list[str], answers: list[str]) -> None:
     secrets = answers[:30]
     assert evaluate_games(solver_player(solver), secrets, allowed)["win_rate"] == 1.0

@@ -89,7 +89,7 @@ def test_missing_adapter_names_the_command(tmp_path: Path, monkeypatch: pytest.M
     for stage in ("sft", "grpo"):
         with pytest.raises(FileNotFoundError, match=f"python -m wordle_helpers {stage} --profile fresh"):
             load_model(fresh, stage)
-    with pytest.raises(FileNotFoundError, match="a LoRA adapter folder"):
+    with pytest.raises(FileNotFoundError, match="no LoRA adapter at .*nowhere.*one of: base, sft, grpo, grpo-from-base"):
         load_model(fresh, str(tmp_path / "nowhere"))
     assert not (tmp_path / "fresh").exists()  # nothing was built or loaded
 

@@ -171,3 +171,15 @@ def test_play_rejects_an_unknown_profile_before_serving(capsys: pytest.CaptureFi
     assert main(["play", "--profile", "laptp"]) == 2
     err = capsys.readouterr().err
     assert "laptp" in err and "laptop" in err
+
+
+@pytest.mark.parametrize("port", ["70000", "0", "-5", "web"])
+def test_play_rejects_a_port_out_of_range_before_serving(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from wordle_helpers.__main__ import main
+
+    with pytest.raises(SystemExit) as exit_info:  # argparse's usage error: Voilà is never started
+        main(["play", "--profile", "smoke", "--port", port])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --port: {port!r}" in err or f"argument --port: {port} is not a port" in err
+    assert "from 1 to 65535" in err

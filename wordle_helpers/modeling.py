@@ -574,9 +574,12 @@ def load_model(profile: Profile, which: str = "base", merge: bool = True):
         return load_base_model(profile)
     commands = {"sft": "sft", "grpo": "grpo", "grpo-from-base": "grpo --start base"}
     adapter = checkpoint_dir(profile, which) / "final" if which in commands else Path(which)
-    command = f"python -m wordle_helpers {commands[which]} --profile {profile.name}" if which in commands else "a LoRA adapter folder"
+    command = f"python -m wordle_helpers {commands.get(which)} --profile {profile.name}"
     if not (adapter / "adapter_config.json").exists():  # checked first: fail before any loading
-        raise FileNotFoundError(f"no trained adapter at {adapter}; make one with: {command}")
+        if which in commands:
+            raise FileNotFoundError(f"no trained adapter at {adapter}; make one with: {command}")
+        raise FileNotFoundError(f"no LoRA adapter at {adapter} (it holds no adapter_config.json); give a folder that "
+                                f"sft or grpo saved, or one of: base, {', '.join(commands)}")
     run_file = adapter.parent / "run.json"
     if which in commands and run_file.exists():
         trained_on = json.loads(run_file.read_text()).get("base")
