@@ -84,6 +84,20 @@ def test_course_runner_stops_at_a_failing_notebook(tmp_path: Path, capsys: pytes
     assert "FAILED" in capsys.readouterr().out
 
 
+def test_course_rejects_an_unknown_profile_before_running_anything(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from wordle_helpers.__main__ import main
+    from wordle_helpers.course import run_course
+    from wordle_helpers.profiles import UnknownProfileError
+
+    with pytest.raises(UnknownProfileError, match="'laptp'.*smoke, laptop, gpu"):
+        run_course("laptp", output_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()  # no solver baseline, no notebook, no folder for the typo
+    assert main(["course", "--profile", "laptp"]) == 2
+    captured = capsys.readouterr()
+    assert "unknown profile 'laptp'" in captured.err and "solver" not in captured.out
+
+
 def test_course_kernels_encrypt_their_traffic(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     """Where pyzmq has CurveZMQ, the course's kernels get keys, so ipykernel has no plain-TCP warning to print."""
     import zmq

@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING
 
 from wordle_helpers.notebook import profile_name
-from wordle_helpers.profiles import OUTPUT_DIR
+from wordle_helpers.profiles import OUTPUT_DIR, get_profile
 
 if TYPE_CHECKING:
     from traitlets.config import Config
@@ -109,12 +109,13 @@ def run_course(
     """Run the solver baseline, then every notebook in order; print a summary; return an exit code.
 
     Executed copies go to ``output_dir/<profile>/notebooks``; the first failing notebook stops the run.
+    An unknown profile raises :class:`~wordle_helpers.profiles.UnknownProfileError` before anything runs.
     """
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    profile = profile or profile_name()
+    profile = get_profile(profile or profile_name()).name  # an unknown name stops here, before any work
     kernel_env = {**os.environ, "WORDLE_PROFILE": profile}  # the notebooks read the profile from here
     summary: list[tuple[str, str]] = [("profile", profile)]
     start, started_at = time.perf_counter(), time.time()
