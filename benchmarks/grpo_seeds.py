@@ -40,6 +40,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--validation-games", type=int, default=0, help="the first N validation secrets (default: all)")
     args = parser.parse_args()
+    if args.validation_games < 0 or min(args.seeds) < 0:
+        parser.error("--seeds and --validation-games take numbers of 0 or more (0 games: every validation secret)")
     profile = get_profile(args.profile)
     answers = load_answers()
     allowed = load_allowed(answers=answers)
