@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from wordle_helpers.exercises import (
     EXERCISE_01_HISTORY,
     check_candidates,
@@ -76,3 +78,32 @@ def test_check_advantages() -> None:
     assert check_advantages(list((r - r.mean()) / r.std(ddof=1)), rewards)
     assert not check_advantages(list(r - r.mean()), rewards)  # not divided by the standard deviation
     assert not check_advantages(list((r - r.mean()) / r.std(ddof=1))[:-1], rewards)
+
+
+def test_every_check_answers_a_wrong_kind_of_answer_with_what_it_expected(
+        answers: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """A placeholder, or a string where a list belongs, gets a ❌ naming the expected kind, not a traceback."""
+    import torch
+
+    from wordle_helpers.exercises import (
+        check_advantages,
+        check_keyboard,
+        check_paired_p_value,
+        check_trained_token_count,
+    )
+
+    batch = {"labels": torch.tensor([[-100, 7, 2]]), "attention_mask": torch.tensor([[1, 1, 1]])}
+    checks = [
+        (lambda a: check_candidates(a, answers), "a list of words", ["crane", None]),
+        (lambda a: check_trained_token_count(a, batch), "a whole number", ["two", None]),
+        (lambda a: check_advantages(a, [1.0, 0.0, 0.0]), "a list of 3 numbers", ["123", [1, "x", 0], None]),
+        (check_keyboard, "a dict from letter to symbol", [["A", "x"], None]),
+        (lambda a: check_paired_p_value(a, 3, 11), "a number", ["small", None]),
+    ]
+    for check, kind, wrong_answers in checks:
+        for wrong in wrong_answers:
+            assert check(wrong) is False
+            shown = capsys.readouterr().out
+            assert shown.startswith(f"❌ expected {kind}"), shown
+            assert f", got {type(wrong).__name__} " in shown
+    assert check_trained_token_count("2", batch)  # a number typed as text still counts

@@ -18,6 +18,20 @@ def _report(ok: bool, good: str, bad: str) -> bool:
     return ok
 
 
+def _read(answer: object, convert: Callable[[object], object], kind: str,
+          text_ok: bool = False) -> tuple[object, str]:
+    """``(converted answer, "")``, or ``(None, what was wrong)`` when ``answer`` is not ``kind`` (a learner's
+    placeholder, a string where a list belongs): the check then says so instead of raising."""
+    try:
+        if isinstance(answer, (str, bytes)) and not text_ok:
+            raise TypeError("text where a collection belongs")
+        return convert(answer), ""
+    except (TypeError, ValueError, AttributeError):
+        shown = repr(answer)
+        shown = shown if len(shown) <= 60 else shown[:60] + "…"
+        return None, f"expected {kind}, got {type(answer).__name__} {shown}"
+
+
 # Notebook 01: which answers still fit this history?
 EXERCISE_01_HISTORY = [("slate", feedback("slate", "cigar")), ("crony", feedback("crony", "cigar"))]
 
@@ -25,7 +39,9 @@ EXERCISE_01_HISTORY = [("slate", feedback("slate", "cigar")), ("crony", feedback
 def check_candidates(answer: Sequence[str], words: Sequence[str]) -> bool:
     """Notebook 01 exercise: ``answer`` must be exactly the words of ``words`` that fit ``EXERCISE_01_HISTORY``."""
     expected = set(consistent_words(list(words), EXERCISE_01_HISTORY))
-    given = {w.lower() for w in answer}
+    given, problem = _read(answer, lambda a: {w.lower() for w in a}, "a list of words")
+    if problem:
+        return _report(False, "", problem)
     missing, extra = sorted(expected - given), sorted(given - expected)
     return _report(
         not missing and not extra,
@@ -88,8 +104,11 @@ def check_trained_token_count(answer: int, batch: dict, row: int = 0) -> bool:
     """Notebook 03 exercise: how many tokens of the first collated example does the SFT loss train?"""
     expected = trained_token_count(batch, row)
     total = int(batch["attention_mask"][row].sum())
+    given, problem = _read(answer, int, "a whole number", text_ok=True)
+    if problem:
+        return _report(False, "", problem)
     return _report(
-        int(answer) == expected,
+        given == expected,
         f"right: {expected} of {total} tokens are trained; the prompt's {total - expected} are masked with -100",
         "not quite: count the labels that are not -100 (hint: (batch['labels'][0] != -100).sum())",
     )
@@ -100,9 +119,12 @@ def check_advantages(answer: Sequence[float], rewards: Sequence[float]) -> bool:
     from wordle_helpers.grpo import group_advantages
 
     expected = group_advantages(list(rewards))
-    ok = len(answer) == len(expected) and all(abs(float(a) - e) < 1e-2 for a, e in zip(answer, expected))
+    given, problem = _read(answer, lambda a: [float(x) for x in a], f"a list of {len(expected)} numbers")
+    if problem:
+        return _report(False, "", problem)
+    ok = len(given) == len(expected) and all(abs(a - e) < 1e-2 for a, e in zip(given, expected))
     return _report(ok, "right: answers above the group mean get positive advantages, below it negative",
-                   f"expected {[round(e, 2) for e in expected]}, got {[round(float(a), 2) for a in answer]}")
+                   f"expected {[round(e, 2) for e in expected]}, got {[round(a, 2) for a in given]}")
 
 
 # Notebook 06: the keyboard's colours after two guesses.
@@ -115,7 +137,10 @@ def check_keyboard(answer: dict[str, str]) -> bool:
     from wordle_helpers.board import letter_states
 
     expected = letter_states(EXERCISE_06_HISTORY)
-    given = {str(k).upper(): v for k, v in dict(answer).items()}
+    given, problem = _read(answer, lambda a: {str(k).upper(): v for k, v in dict(a).items()},
+                           "a dict from letter to symbol, e.g. {\"A\": \"x\"}")
+    if problem:
+        return _report(False, "", problem)
     wrong = sorted(k for k in expected.keys() | given.keys() if expected.get(k) != given.get(k))
     return _report(not wrong, "right: each key keeps the best colour its letter has earned",
                    f"these keys are wrong or missing: {', '.join(wrong)}")
@@ -129,7 +154,10 @@ def check_paired_p_value(answer: float, only_before: int, only_after: int) -> bo
     before = {f"s{i}": 1 for i in range(only_before)} | {f"t{i}": 0 for i in range(only_after)}
     after = {f"s{i}": 0 for i in range(only_before)} | {f"t{i}": 1 for i in range(only_after)}
     expected = paired_comparison(before, after)["p_value"]
-    ok = abs(float(answer) - expected) < 1e-3
+    given, problem = _read(answer, float, "a number", text_ok=True)
+    if problem:
+        return _report(False, "", problem)
+    ok = abs(given - expected) < 1e-3
     return _report(ok, f"right: p = {expected:.4f}",
-                   f"expected p = {expected:.4f}, got {float(answer):.4f}: under no change, each of the "
+                   f"expected p = {expected:.4f}, got {given:.4f}: under no change, each of the "
                    f"{only_before + only_after} split games is a fair coin flip; double the smaller tail")
