@@ -163,3 +163,57 @@ def test_adapter_start_comes_from_the_profile_seed_alone() -> None:
         starts.append({n: p.detach().clone() for n, p in model.named_parameters() if "lora_A" in n})
     assert starts[0] and starts[0].keys() == starts[1].keys()
     assert all(torch.equal(starts[0][n], starts[1][n]) for n in starts[0])
+
+
+def test_an_interrupted_sft_run_resumes_from_its_last_checkpoint(smoke_base, tmp_path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stopped after its first checkpoint (a kernel restart, Ctrl-C), SFT picks up from that checkpoint and trains
+    only the steps left; the adapter it ends with is the one an uninterrupted run makes."""
+    import shutil
+
+    from transformers import TrainerCallback
+
+    import wordle_helpers.profiles as profiles
+    import wordle_helpers.sft as sft
+    from wordle_helpers.modeling import file_digest
+
+    smoke = get_profile("smoke")
+    trained_base = smoke.output_dir / "base"  # built by the smoke_base fixture
+    monkeypatch.setattr(profiles, "OUTPUT_DIR", tmp_path)
+    runs = {name: replace(smoke, name=name) for name in ("whole", "interrupted")}
+    for profile in runs.values():
+        shutil.copytree(trained_base, tmp_path / profile.name / "base")
+    assert smoke.sft.save_steps < smoke.sft.max_steps  # the smoke run saves a checkpoint halfway
+
+    steps: list[int] = []
+
+    class Interrupt(TrainerCallback):
+        def __init__(self, at: int | None) -> None:
+            self.at = at
+
+        def on_step_end(self, args, state, control, **kwargs):
+            steps.append(state.global_step)
+            if state.global_step == self.at:
+                raise KeyboardInterrupt
+
+    def with_callback(at: int | None):
+        def build(*args, **kwargs):
+            trainer, report = build_sft_trainer(*args, **kwargs)
+            trainer.add_callback(Interrupt(at))
+            return trainer, report
+        return build
+
+    whole = sft.train_sft(runs["whole"])
+    out = tmp_path / "interrupted" / "sft"
+    monkeypatch.setattr(sft, "build_sft_trainer", with_callback(smoke.sft.save_steps + 1))
+    steps.clear()
+    with pytest.raises(KeyboardInterrupt):
+        sft.train_sft(runs["interrupted"])
+    assert steps == list(range(1, smoke.sft.save_steps + 2))
+    assert (out / f"checkpoint-{smoke.sft.save_steps}").exists() and not (out / "final").exists()
+
+    monkeypatch.setattr(sft, "build_sft_trainer", with_callback(None))
+    steps.clear()
+    resumed = sft.train_sft(runs["interrupted"])
+    assert steps == list(range(smoke.sft.save_steps + 1, smoke.sft.max_steps + 1))  # only the steps left
+    assert file_digest(resumed / "adapter_model.safetensors") == file_digest(whole / "adapter_model.safetensors")
