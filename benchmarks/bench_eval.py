@@ -14,7 +14,7 @@ import time
 from results import targets_line, write_section
 from wordle_helpers.evaluation import make_player, metrics_table, play_games, yardstick_table
 from wordle_helpers.modeling import checkpoint_dir
-from wordle_helpers.profiles import get_profile
+from wordle_helpers.profiles import PROFILES, get_profile
 from wordle_helpers.words import load_allowed, load_answers, split_secrets
 
 GAMES = 500
@@ -22,7 +22,7 @@ GAMES = 500
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--profile", default="laptop")
+    parser.add_argument("--profile", default="laptop", choices=list(PROFILES))
     profile = get_profile(parser.parse_args().profile)
     answers = load_answers()
     allowed = load_allowed(answers=answers)

@@ -16,7 +16,7 @@ from wordle_helpers.datasets import grpo_dataset
 from wordle_helpers.evaluation import ModelPlayer, evaluate_games, evaluate_states, paired_comparison
 from wordle_helpers.grpo import training_log
 from wordle_helpers.modeling import load_model
-from wordle_helpers.profiles import get_profile
+from wordle_helpers.profiles import PROFILES, get_profile
 from wordle_helpers.words import load_allowed, load_answers, split_secrets
 
 
@@ -40,7 +40,7 @@ def wall_label(prepare: float | None) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--profile", default="laptop")
+    parser.add_argument("--profile", default="laptop", choices=list(PROFILES))
     profile = get_profile(parser.parse_args().profile)
     log = training_log(profile)
     runtime = next(e["train_runtime"] for e in log if "train_runtime" in e)

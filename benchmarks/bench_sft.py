@@ -15,7 +15,7 @@ from results import targets_line, write_section
 from wordle_helpers.datasets import generate_sft_rows, grpo_dataset
 from wordle_helpers.evaluation import ModelPlayer, evaluate_games, evaluate_states, play_games
 from wordle_helpers.modeling import base_dir, checkpoint_dir, hint_probe, load_model, spelling_probe
-from wordle_helpers.profiles import get_profile
+from wordle_helpers.profiles import PROFILES, get_profile
 from wordle_helpers.rewards import parse_history
 from wordle_helpers.sft import own_fitting_words
 from wordle_helpers.words import load_allowed, load_answers, split_secrets
@@ -41,7 +41,7 @@ def own_word_labels(profile, model, tokenizer, secrets: list[str]) -> dict[str, 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--profile", default="laptop")
+    parser.add_argument("--profile", default="laptop", choices=list(PROFILES))
     profile = get_profile(parser.parse_args().profile)
     build = json.loads((base_dir(profile) / "build.json").read_text())
     sft_log = json.loads((checkpoint_dir(profile, "sft") / "loss_log.json").read_text())

@@ -20,7 +20,7 @@ from results import write_section
 from wordle_helpers.datasets import grpo_dataset
 from wordle_helpers.evaluation import evaluate_games, evaluate_states, make_player, paired_comparison
 from wordle_helpers.grpo import stage_dir, train_grpo
-from wordle_helpers.profiles import get_profile
+from wordle_helpers.profiles import PROFILES, get_profile
 from wordle_helpers.words import load_allowed, load_answers, split_secrets
 
 
@@ -36,7 +36,7 @@ def measure(profile, which: str, states: list[dict], secrets: dict[str, list[str
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--profile", default="laptop")
+    parser.add_argument("--profile", default="laptop", choices=list(PROFILES))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--validation-games", type=int, default=0, help="the first N validation secrets (default: all)")
     args = parser.parse_args()

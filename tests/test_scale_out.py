@@ -92,3 +92,18 @@ def test_grpo_seeds_benchmark_trains_each_seed_apart_and_pairs_it_with_sft(smoke
     assert re.search(r"^\| 0 \| .* → .*p = .*\|$", section, re.M) and re.search(r"^\| 1 \| ", section, re.M)
     assert "Mean change over the 2 seeds" in section
     assert (ROOT / "benchmarks" / "RESULTS.md").read_text() == repo_results
+
+
+def test_benchmark_scripts_refuse_bad_arguments_before_any_work(tmp_path: Path) -> None:
+    """A mistyped profile or a negative count stops a benchmark script with a usage line naming what is
+    wrong, before it trains or writes anything."""
+    env = {**os.environ, "WORDLE_OUTPUT_DIR": str(tmp_path / "outputs"), "WORDLE_RESULTS": str(tmp_path / "R.md")}
+    bad = [(script, ["--profile", "laptp"], "invalid choice: 'laptp'")
+           for script in ("bench_eval", "bench_grpo", "bench_sft", "grpo_seeds")]
+    bad += [("grpo_seeds", ["--profile", "smoke", "--seeds", "0", "-1"], "numbers of 0 or more"),
+            ("grpo_seeds", ["--profile", "smoke", "--validation-games", "-5"], "numbers of 0 or more")]
+    for script, args, message in bad:
+        result = subprocess.run([sys.executable, f"benchmarks/{script}.py", *args], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2 and message in result.stderr, (script, args, result.stderr[-2000:])
+    assert not (tmp_path / "outputs").exists() and not (tmp_path / "R.md").exists()
