@@ -363,6 +363,8 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
     """Train the tokenizer and pretrain the tiny base model (TRL SFTTrainer, all parameters, plain text).
 
     Deterministic for the profile's settings and seed; skipped when a build with the same settings exists.
+    An interrupted build resumes from its last checkpoint (one every twentieth of the steps, under
+    ``outputs/<profile>/base-build``) and ends with the model an uninterrupted build makes.
     """
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
@@ -396,6 +398,10 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
     texts = pretraining_texts(settings.pretrain_games, seed, answer_repeats=settings.answer_list_repeats,
                               drills_per_game=settings.drills_per_game)
     work = profile.output_dir / "base-build"
+    if force:
+        shutil.rmtree(work, ignore_errors=True)
+    forget_stale_checkpoints(work, {"build": key})  # a checkpoint of other settings is not resumed
+    checkpoint_every = max(1, settings.pretrain_steps // 20)
     args = SFTConfig(
         output_dir=str(work),
         max_steps=settings.pretrain_steps,
@@ -411,7 +417,7 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
         packing_strategy="wrapped",
         # End-of-text while pretraining (each text ends with it); the chat's <|im_end|> stays unseen.
         eos_token=END_OF_TEXT,
-        **common_training_args(profile, max(1, settings.pretrain_steps // 20), save_steps=None,
+        **common_training_args(profile, checkpoint_every, save_steps=checkpoint_every,
                                cpu_bf16=settings.pretrain_bf16),
     )
     # Recorded with the build: bf16 mixed precision and float32 round differently, so the same settings and seed
@@ -420,7 +426,7 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
     logger.info("pretraining in %s on %d threads", precision, threads)
     dataset = pretraining_dataset(texts, tokenizer, train_drill_hints=settings.train_drill_hints)
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer)
-    trainer.train()
+    trainer.train(resume_from_checkpoint=any(work.glob("checkpoint-*")))
     tokenizer.eos_token = TURN_END  # the chat's end of turn, from here on
     model.config.eos_token_id = tokenizer.convert_tokens_to_ids(TURN_END)
     model.generation_config.eos_token_id = [tokenizer.convert_tokens_to_ids(TURN_END), tokenizer.convert_tokens_to_ids(END_OF_TEXT)]
