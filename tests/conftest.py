@@ -30,3 +30,26 @@ def smoke_base():
     from wordle_helpers.profiles import get_profile
 
     return load_base_model(get_profile("smoke"))
+
+
+@pytest.fixture
+def step_watch():
+    """A trainer callback for the resume tests: records each finished step in ``steps`` and, once step
+    ``stop_at`` is done, raises KeyboardInterrupt as a Ctrl-C or a kernel restart would (``None``: never)."""
+    from transformers import TrainerCallback
+
+    class StepWatch(TrainerCallback):
+        def __init__(self) -> None:
+            self.steps: list[int] = []
+            self.stop_at: int | None = None
+
+        def watch(self, stop_at: int | None) -> None:
+            """Start watching a new run: no steps seen yet, stop after ``stop_at``."""
+            self.steps, self.stop_at = [], stop_at
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self.steps.append(state.global_step)
+            if state.global_step == self.stop_at:
+                raise KeyboardInterrupt
+
+    return StepWatch()

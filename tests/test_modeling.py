@@ -272,14 +272,13 @@ def test_hint_probe_answers_each_game_state_past_the_first_turn(smoke_base, answ
     assert hint_probe(model, tokenizer, [[]], answers)["words"] == []
 
 
-def test_an_interrupted_build_resumes_and_makes_the_same_base_model(tmp_path: Path,
+def test_an_interrupted_build_resumes_and_makes_the_same_base_model(tmp_path: Path, step_watch,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The base build is the longest step of the course: stopped halfway, it resumes from its last checkpoint,
     trains only the steps left and saves the model an uninterrupted build saves, byte for byte."""
     import dataclasses
 
     import trl
-    from transformers import TrainerCallback
 
     import wordle_helpers.modeling as modeling
     import wordle_helpers.profiles as profiles
@@ -287,37 +286,27 @@ def test_an_interrupted_build_resumes_and_makes_the_same_base_model(tmp_path: Pa
     monkeypatch.setattr(profiles, "OUTPUT_DIR", tmp_path)
     smoke = get_profile("smoke")
     total, stop_at = smoke.model.pretrain_steps, smoke.model.pretrain_steps // 2
-    steps: list[int] = []
-    stop: list[int | None] = [None]
-
-    class Interrupt(TrainerCallback):
-        def on_step_end(self, args, state, control, **kwargs):
-            steps.append(state.global_step)
-            if state.global_step == stop[0]:
-                raise KeyboardInterrupt
 
     class WatchedTrainer(trl.SFTTrainer):
         def __init__(self, *args, **kwargs) -> None:
             super().__init__(*args, **kwargs)
-            self.add_callback(Interrupt())
+            self.add_callback(step_watch)
 
     monkeypatch.setattr(trl, "SFTTrainer", WatchedTrainer)
     whole = modeling.build_tiny_base(dataclasses.replace(smoke, name="whole"))
     interrupted = dataclasses.replace(smoke, name="interrupted")
-    stop[0] = stop_at
-    steps.clear()
+    step_watch.watch(stop_at=stop_at)
     with pytest.raises(KeyboardInterrupt):
         modeling.build_tiny_base(interrupted)
     work = tmp_path / "interrupted" / "base-build"
-    assert steps == list(range(1, stop_at + 1))
+    assert step_watch.steps == list(range(1, stop_at + 1))
     last = max(int(folder.name.split("-")[1]) for folder in work.glob("checkpoint-*"))
     assert 0 < last < stop_at  # the step that was stopped had not been saved yet
     assert not (tmp_path / "interrupted" / "base" / "build.json").exists()
 
-    stop[0] = None
-    steps.clear()
+    step_watch.watch(stop_at=None)
     resumed = modeling.build_tiny_base(interrupted)
-    assert steps == list(range(last + 1, total + 1))  # only the steps after the last checkpoint
+    assert step_watch.steps == list(range(last + 1, total + 1))  # only the steps after the last checkpoint
     assert not work.exists()  # checkpoints go once the model is saved
     digests = [modeling.file_digest(folder / "model.safetensors") for folder in (whole, resumed)]
     assert digests[0] == digests[1] != "missing"

@@ -165,13 +165,11 @@ def test_adapter_start_comes_from_the_profile_seed_alone() -> None:
     assert all(torch.equal(starts[0][n], starts[1][n]) for n in starts[0])
 
 
-def test_an_interrupted_sft_run_resumes_from_its_last_checkpoint(smoke_base, tmp_path,
+def test_an_interrupted_sft_run_resumes_from_its_last_checkpoint(smoke_base, tmp_path, step_watch,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Stopped after its first checkpoint (a kernel restart, Ctrl-C), SFT picks up from that checkpoint and trains
     only the steps left; the adapter it ends with is the one an uninterrupted run makes."""
     import shutil
-
-    from transformers import TrainerCallback
 
     import wordle_helpers.profiles as profiles
     import wordle_helpers.sft as sft
@@ -185,35 +183,21 @@ def test_an_interrupted_sft_run_resumes_from_its_last_checkpoint(smoke_base, tmp
         shutil.copytree(trained_base, tmp_path / profile.name / "base")
     assert smoke.sft.save_steps < smoke.sft.max_steps  # the smoke run saves a checkpoint halfway
 
-    steps: list[int] = []
-
-    class Interrupt(TrainerCallback):
-        def __init__(self, at: int | None) -> None:
-            self.at = at
-
-        def on_step_end(self, args, state, control, **kwargs):
-            steps.append(state.global_step)
-            if state.global_step == self.at:
-                raise KeyboardInterrupt
-
-    def with_callback(at: int | None):
-        def build(*args, **kwargs):
-            trainer, report = build_sft_trainer(*args, **kwargs)
-            trainer.add_callback(Interrupt(at))
-            return trainer, report
-        return build
+    def watched(*args, **kwargs):
+        trainer, report = build_sft_trainer(*args, **kwargs)
+        trainer.add_callback(step_watch)
+        return trainer, report
 
     whole = sft.train_sft(runs["whole"])
     out = tmp_path / "interrupted" / "sft"
-    monkeypatch.setattr(sft, "build_sft_trainer", with_callback(smoke.sft.save_steps + 1))
-    steps.clear()
+    monkeypatch.setattr(sft, "build_sft_trainer", watched)
+    step_watch.watch(stop_at=smoke.sft.save_steps + 1)
     with pytest.raises(KeyboardInterrupt):
         sft.train_sft(runs["interrupted"])
-    assert steps == list(range(1, smoke.sft.save_steps + 2))
+    assert step_watch.steps == list(range(1, smoke.sft.save_steps + 2))
     assert (out / f"checkpoint-{smoke.sft.save_steps}").exists() and not (out / "final").exists()
 
-    monkeypatch.setattr(sft, "build_sft_trainer", with_callback(None))
-    steps.clear()
+    step_watch.watch(stop_at=None)
     resumed = sft.train_sft(runs["interrupted"])
-    assert steps == list(range(smoke.sft.save_steps + 1, smoke.sft.max_steps + 1))  # only the steps left
+    assert step_watch.steps == list(range(smoke.sft.save_steps + 1, smoke.sft.max_steps + 1))  # only the steps left
     assert file_digest(resumed / "adapter_model.safetensors") == file_digest(whole / "adapter_model.safetensors")

@@ -54,26 +54,18 @@ def _grpo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_int(text: str) -> int:
-    """argparse type for a count that must be at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give a count of 1 or more") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not a count; give 1 or more (leave it out for the profile's)")
-    return value
-
-
-def _port(text: str) -> int:
-    """argparse type for a TCP port to serve on."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number; give one from 1 to 65535") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{value} is not a port; give one from 1 to 65535, e.g. 8866")
-    return value
+def _int_from(low: int, high: int | None, noun: str, advice: str):
+    """argparse type for a whole number from ``low`` to ``high`` (no upper bound when ``None``); anything else is a
+    usage error that says what was wrong, calls a number out of range not ``noun``, and gives ``advice``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; {advice}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{value} is not {noun}; {advice}")
+        return value
+    return parse
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -153,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--profile", default=None, help="smoke, laptop or gpu (default: $WORDLE_PROFILE or laptop)")
     evaluate.add_argument("--model", default="sft", help="base, sft, grpo, a LoRA adapter folder, or solver/random/consistent")
     evaluate.add_argument("--split", default="validation", choices=["validation", "test"])
-    evaluate.add_argument("--games", type=_positive_int, default=None, help="number of games (default: the profile's)")
+    games = _int_from(1, None, "a count", "give 1 or more (leave it out for the profile's)")
+    evaluate.add_argument("--games", type=games, default=None, help="number of games (default: the profile's)")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.set_defaults(func=_evaluate)
 
@@ -163,7 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     play = commands.add_parser("play", help="serve the Wordle board (notebook 06) in a browser with Voila")
     play.add_argument("--profile", default=None, help="profile name (default: $WORDLE_PROFILE or laptop)")
-    play.add_argument("--port", type=_port, default=8866, help="port to serve on (default 8866)")
+    port = _int_from(1, 65535, "a port", "give one from 1 to 65535, e.g. 8866")
+    play.add_argument("--port", type=port, default=8866, help="port to serve on (default 8866)")
     play.add_argument("--ip", default="127.0.0.1", help="address to serve on (default 127.0.0.1, this machine only)")
     play.set_defaults(func=_play)
     return parser

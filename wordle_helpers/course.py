@@ -11,7 +11,6 @@ from pathlib import Path
 import time
 from typing import TYPE_CHECKING
 
-from wordle_helpers.notebook import profile_name
 from wordle_helpers.profiles import OUTPUT_DIR, get_profile
 
 if TYPE_CHECKING:
@@ -115,7 +114,7 @@ def run_course(
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    profile = get_profile(profile or profile_name()).name  # an unknown name stops here, before any work
+    profile = get_profile(profile).name  # $WORDLE_PROFILE or laptop when None; an unknown name stops here
     kernel_env = {**os.environ, "WORDLE_PROFILE": profile}  # the notebooks read the profile from here
     summary: list[tuple[str, str]] = [("profile", profile)]
     start, started_at = time.perf_counter(), time.time()

@@ -580,7 +580,7 @@ def load_model(profile: Profile, which: str = "base", merge: bool = True):
         return load_base_model(profile)
     commands = {"sft": "sft", "grpo": "grpo", "grpo-from-base": "grpo --start base"}
     adapter = checkpoint_dir(profile, which) / "final" if which in commands else Path(which)
-    command = f"python -m wordle_helpers {commands.get(which)} --profile {profile.name}"
+    command = f"python -m wordle_helpers {commands[which]} --profile {profile.name}" if which in commands else ""
     if not (adapter / "adapter_config.json").exists():  # checked first: fail before any loading
         if which in commands:
             raise FileNotFoundError(f"no trained adapter at {adapter}; make one with: {command}")
