@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 import time
 
@@ -97,8 +98,6 @@ def test_missing_adapter_names_the_command(tmp_path: Path, monkeypatch: pytest.M
 def test_adapter_of_another_base_model_is_refused_before_any_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    import json
-
     import wordle_helpers.profiles as profiles
     from wordle_helpers.__main__ import main
     from wordle_helpers.modeling import StaleAdapterError
@@ -130,7 +129,6 @@ def test_smoke_base_model_is_qwen2_safetensors(smoke_base) -> None:
 def test_the_build_records_its_precision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """bf16 mixed precision only where asked for and the CPU has it natively, and build.json says which ran."""
     import dataclasses
-    import json
 
     import torch
 
@@ -303,10 +301,39 @@ def test_an_interrupted_build_resumes_and_makes_the_same_base_model(tmp_path: Pa
     last = max(int(folder.name.split("-")[1]) for folder in work.glob("checkpoint-*"))
     assert 0 < last < stop_at  # the step that was stopped had not been saved yet
     assert not (tmp_path / "interrupted" / "base" / "build.json").exists()
+    spent = json.loads((work / f"checkpoint-{last}" / "build_seconds.json").read_text())["seconds"]
+    assert spent > 0  # the tokenizer, the corpus and the first steps took time
 
     step_watch.watch(stop_at=None)
+    start = time.perf_counter()
     resumed = modeling.build_tiny_base(interrupted)
+    took = time.perf_counter() - start
     assert step_watch.steps == list(range(last + 1, total + 1))  # only the steps after the last checkpoint
     assert not work.exists()  # checkpoints go once the model is saved
     digests = [modeling.file_digest(folder / "model.safetensors") for folder in (whole, resumed)]
     assert digests[0] == digests[1] != "missing"
+    # The resumed build's time counts the first run's up to its last checkpoint as well as its own.
+    builds = [json.loads((folder / "build.json").read_text()) for folder in (whole, resumed)]
+    assert builds[0]["resumed_at_step"] is None and builds[1]["resumed_at_step"] == last
+    assert took - 1.0 <= builds[1]["seconds"] - spent <= took + 0.1, (spent, took, builds[1]["seconds"])
+
+
+def test_the_build_clock_resumes_from_the_last_checkpoint_and_survives_a_missing_record(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A resumed build adds the time recorded in the checkpoint it resumes; a checkpoint without that record (made
+    before builds kept one, or cut off while writing it) still resumes, its time counted from the resumed run on."""
+    from wordle_helpers.modeling import _build_clock
+
+    work = tmp_path / "base-build"
+    assert _build_clock(work, time.perf_counter()).checkpoint is None  # nothing to resume: a fresh build
+    for step, seconds in ((50, 12.5), (150, 42.0)):  # 150 is the last, though not in alphabetical order
+        (work / f"checkpoint-{step}").mkdir(parents=True)
+        (work / f"checkpoint-{step}" / "build_seconds.json").write_text(json.dumps({"seconds": seconds}))
+    clock = _build_clock(work, time.perf_counter())
+    assert (Path(clock.checkpoint).name, clock.resumed_at_step, clock.earlier) == ("checkpoint-150", 150, 42.0)
+    assert 42.0 <= clock.seconds() < 43.0
+
+    (work / "checkpoint-150" / "build_seconds.json").write_text('{"seco')  # cut off while being written
+    clock = _build_clock(work, time.perf_counter())
+    assert (clock.resumed_at_step, clock.earlier) == (150, 0.0)
+    assert "no build time recorded" in caplog.text

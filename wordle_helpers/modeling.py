@@ -359,12 +359,46 @@ def pretraining_dataset(texts: list[str], tokenizer, train_drill_hints: bool = F
     return Dataset.from_dict({"input_ids": ids, "labels": labels})
 
 
+def _build_clock(work: Path, started: float):
+    """A trainer callback for :func:`build_tiny_base` that keeps the build's wall time across interruptions:
+    each checkpoint records the seconds spent so far (``build_seconds.json``), and a resumed build starts from
+    those of the checkpoint it resumes (``checkpoint``, ``earlier``, ``resumed_at_step``). The time an
+    interrupted run spent after its last checkpoint is not counted."""
+    from transformers import TrainerCallback
+    from transformers.trainer_utils import get_last_checkpoint
+
+    class BuildClock(TrainerCallback):
+        def __init__(self) -> None:
+            last = get_last_checkpoint(str(work)) if work.is_dir() else None
+            self.checkpoint = last  # the one to resume from, or None
+            self.resumed_at_step = int(Path(last).name.split("-")[1]) if last else None
+            self.earlier = 0.0
+            if last:
+                try:
+                    record = json.loads((Path(last) / "build_seconds.json").read_text())
+                    self.earlier = float(record["seconds"])
+                except (OSError, ValueError, KeyError, TypeError):  # no record, or one cut off mid-write
+                    logger.warning("no build time recorded in %s; the time counts from this run on", last)
+
+        def seconds(self) -> float:
+            return round(self.earlier + time.perf_counter() - started, 1)
+
+        def on_save(self, args, state, control, **kwargs):
+            folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if state.is_world_process_zero and folder.is_dir():
+                (folder / "build_seconds.json").write_text(json.dumps({"seconds": self.seconds()}))
+
+    return BuildClock()
+
+
 def build_tiny_base(profile: Profile, force: bool = False) -> Path:
     """Train the tokenizer and pretrain the tiny base model (TRL SFTTrainer, all parameters, plain text).
 
     Deterministic for the profile's settings and seed; skipped when a build with the same settings exists.
     An interrupted build resumes from its last checkpoint (one every twentieth of the steps, under
-    ``outputs/<profile>/base-build``) and ends with the model an uninterrupted build makes.
+    ``outputs/<profile>/base-build``) and ends with the model an uninterrupted build makes. ``build.json`` records
+    the settings' key, the precision, the loss log and the build's wall time (of a resumed build, the time up to
+    the checkpoint it resumed as well).
     """
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
@@ -425,8 +459,10 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
     precision, threads = ("bf16 mixed" if args.bf16 else "float32"), torch.get_num_threads()
     logger.info("pretraining in %s on %d threads", precision, threads)
     dataset = pretraining_dataset(texts, tokenizer, train_drill_hints=settings.train_drill_hints)
-    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer)
-    trainer.train(resume_from_checkpoint=any(work.glob("checkpoint-*")))
+    clock = _build_clock(work, started)
+    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                         callbacks=[clock])
+    trainer.train(resume_from_checkpoint=clock.checkpoint)
     tokenizer.eos_token = TURN_END  # the chat's end of turn, from here on
     model.config.eos_token_id = tokenizer.convert_tokens_to_ids(TURN_END)
     model.generation_config.eos_token_id = [tokenizer.convert_tokens_to_ids(TURN_END), tokenizer.convert_tokens_to_ids(END_OF_TEXT)]
@@ -437,8 +473,8 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
     tokenizer.save_pretrained(target)
     history = [entry for entry in trainer.state.log_history if "loss" in entry]
     marker.write_text(json.dumps({"key": key, "profile": profile.name, "texts": len(texts), "precision": precision,
-                                  "threads": threads,
-                                  "seconds": round(time.perf_counter() - started, 1), "log": history}, indent=1))
+                                  "threads": threads, "seconds": clock.seconds(),
+                                  "resumed_at_step": clock.resumed_at_step, "log": history}, indent=1))
     shutil.rmtree(work, ignore_errors=True)
     return target
 
