@@ -180,11 +180,14 @@ class Profile:
 # SFT labels past the opener: the base model's own most informative fitting word of five drill continuations
 # (where it writes one): answers that fit every hint after SFT 61.4% -> 65.5% on 1,000 validation states, and
 # validation wins 35.7% -> 33.9% (230 games paired, p = 0.72: within noise; benchmarks/RESULTS.md).
-# GRPO's feedback reward pays 1 for a whole guess that could still be the secret and 0 otherwise, in place of the
-# reference plan's letter-by-letter credit (which pays a guess that breaks a hint for the hints it keeps, a word
-# played again for its green letters), and information gain is left out of the total: on the tiny model, GRPO
-# with this reward gained test wins with each of five trainer seeds, +3.0 to +11.0 points paired (mean +5.2), where
-# the letter-by-letter reward gained +6.0, 0.0 and -0.5 (benchmarks/RESULTS.md, "grpo-laptop-limits").
+# GRPO's feedback reward pays 1 for a whole guess that could still be the secret and 0 otherwise, in place of
+# the reference plan's letter-by-letter credit (which pays a guess that breaks a hint for the hints it keeps,
+# a word played again for its green letters), and information gain is left out of the total: on the tiny
+# model, GRPO with this reward gained test wins with each of five trainer seeds on one CPU, +3.0 to +11.0
+# points paired (mean +5.2), where the letter-by-letter reward gained +6.0, 0.0 and -0.5
+# (benchmarks/RESULTS.md, "grpo-laptop-limits"); on a CPU that builds another SFT model it lost 3.0 to 6.0
+# (mean -4.5), and on validation secrets it moved +2.2 and -0.4 on average: more real words and fitting
+# answers on the states everywhere, not more wins everywhere ("course-laptop").
 WHOLE_GUESS_REWARD: tuple[tuple[str, float | bool], ...] = (
     ("feedback_needs_allowed_word", True), ("green_kept", 0.0), ("yellow_moved", 0.0), ("yellow_same_spot", 0.0),
     ("known_absent", 0.0), ("new_letter", 0.0), ("fits_all_hints", 1.0))
