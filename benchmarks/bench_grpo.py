@@ -43,7 +43,9 @@ def main() -> None:
     parser.add_argument("--profile", default="laptop", choices=list(PROFILES))
     profile = get_profile(parser.parse_args().profile)
     log = training_log(profile)
-    runtime = next(e["train_runtime"] for e in log if "train_runtime" in e)
+    # The whole training's time, an interrupted run's included (older logs lack it: TRL's, of the last run).
+    runtime = next((e["train_seconds"] for e in log if "train_seconds" in e), None) or next(
+        e["train_runtime"] for e in log if "train_runtime" in e)
     prepare = next((e["prepare_seconds"] for e in log if "prepare_seconds" in e), None)
     steps = [e for e in log if "frac_reward_zero_std" in e]
     equal = float(np.mean([e["frac_reward_zero_std"] for e in steps]))

@@ -45,7 +45,9 @@ def main() -> None:
     profile = get_profile(parser.parse_args().profile)
     build = json.loads((base_dir(profile) / "build.json").read_text())
     sft_log = json.loads((checkpoint_dir(profile, "sft") / "loss_log.json").read_text())
-    runtime = next(e["train_runtime"] for e in sft_log["log"] if "train_runtime" in e)
+    # The whole training's time, an interrupted run's included (older logs lack it: TRL's, of the last run).
+    runtime = sft_log.get("train_seconds") or next(
+        e["train_runtime"] for e in sft_log["log"] if "train_runtime" in e)
     answers = load_answers()
     allowed = load_allowed(answers=answers)
     validation = list(split_secrets(answers).validation)

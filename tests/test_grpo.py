@@ -273,14 +273,16 @@ def _trained_copy(name: str, tmp_path, monkeypatch: pytest.MonkeyPatch, **grpo):
     return copy
 
 
-def test_the_grpo_log_ends_with_the_time_spent_before_training(smoke_base, tmp_path,
+def test_the_grpo_log_ends_with_the_time_spent_before_and_in_training(smoke_base, tmp_path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from wordle_helpers.grpo import training_log
 
     timed = _trained_copy("timed", tmp_path, monkeypatch)
     train_grpo(timed, max_steps=1)
     log = training_log(timed)
-    assert set(log[-1]) == {"prepare_seconds"} and log[-1]["prepare_seconds"] >= 0
+    assert set(log[-1]) == {"prepare_seconds", "train_seconds", "resumed_at_step"}
+    assert log[-1]["prepare_seconds"] >= 0
+    assert log[-1]["train_seconds"] > 0 and log[-1]["resumed_at_step"] is None
     assert any("train_runtime" in entry for entry in log[:-1])  # TRL's own entries come first
 
 

@@ -301,7 +301,7 @@ def test_an_interrupted_build_resumes_and_makes_the_same_base_model(tmp_path: Pa
     last = max(int(folder.name.split("-")[1]) for folder in work.glob("checkpoint-*"))
     assert 0 < last < stop_at  # the step that was stopped had not been saved yet
     assert not (tmp_path / "interrupted" / "base" / "build.json").exists()
-    spent = json.loads((work / f"checkpoint-{last}" / "build_seconds.json").read_text())["seconds"]
+    spent = json.loads((work / f"checkpoint-{last}" / "wall_seconds.json").read_text())["seconds"]
     assert spent > 0  # the tokenizer, the corpus and the first steps took time
 
     step_watch.watch(stop_at=None)
@@ -318,22 +318,24 @@ def test_an_interrupted_build_resumes_and_makes_the_same_base_model(tmp_path: Pa
     assert took - 1.0 <= builds[1]["seconds"] - spent <= took + 0.1, (spent, took, builds[1]["seconds"])
 
 
-def test_the_build_clock_resumes_from_the_last_checkpoint_and_survives_a_missing_record(
+def test_the_run_clock_resumes_from_the_last_checkpoint_and_survives_a_missing_record(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    """A resumed build adds the time recorded in the checkpoint it resumes; a checkpoint without that record (made
-    before builds kept one, or cut off while writing it) still resumes, its time counted from the resumed run on."""
-    from wordle_helpers.modeling import _build_clock
+    """A resumed run (build, SFT, GRPO) adds the time recorded in the checkpoint it resumes; a checkpoint
+    without that record (made before runs kept one, or cut off while writing it) still resumes, its time
+    counted from then on."""
+    from wordle_helpers.modeling import run_clock
 
     work = tmp_path / "base-build"
-    assert _build_clock(work, time.perf_counter()).checkpoint is None  # nothing to resume: a fresh build
+    assert run_clock(work, time.perf_counter()).checkpoint is None  # nothing to resume: a fresh build
     for step, seconds in ((50, 12.5), (150, 42.0)):  # 150 is the last, though not in alphabetical order
         (work / f"checkpoint-{step}").mkdir(parents=True)
-        (work / f"checkpoint-{step}" / "build_seconds.json").write_text(json.dumps({"seconds": seconds}))
-    clock = _build_clock(work, time.perf_counter())
+        (work / f"checkpoint-{step}" / "wall_seconds.json").write_text(json.dumps({"seconds": seconds}))
+    clock = run_clock(work, time.perf_counter())
     assert (Path(clock.checkpoint).name, clock.resumed_at_step, clock.earlier) == ("checkpoint-150", 150, 42.0)
     assert 42.0 <= clock.seconds() < 43.0
+    assert run_clock(work, time.perf_counter(), resume=False).checkpoint is None  # training afresh
 
-    (work / "checkpoint-150" / "build_seconds.json").write_text('{"seco')  # cut off while being written
-    clock = _build_clock(work, time.perf_counter())
+    (work / "checkpoint-150" / "wall_seconds.json").write_text('{"seco')  # cut off while being written
+    clock = run_clock(work, time.perf_counter())
     assert (clock.resumed_at_step, clock.earlier) == (150, 0.0)
-    assert "no build time recorded" in caplog.text
+    assert "no wall time recorded" in caplog.text

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+import json
 import math
+import time
 
 import pytest
 import torch
@@ -196,8 +198,17 @@ def test_an_interrupted_sft_run_resumes_from_its_last_checkpoint(smoke_base, tmp
         sft.train_sft(runs["interrupted"])
     assert step_watch.steps == list(range(1, smoke.sft.save_steps + 2))
     assert (out / f"checkpoint-{smoke.sft.save_steps}").exists() and not (out / "final").exists()
+    record = out / f"checkpoint-{smoke.sft.save_steps}" / "wall_seconds.json"
+    assert json.loads(record.read_text())["seconds"] > 0
+    record.write_text(json.dumps({"seconds": 1000.0}))  # a long first run: the resumed one must add its time
 
     step_watch.watch(stop_at=None)
+    start = time.perf_counter()
     resumed = sft.train_sft(runs["interrupted"])
+    took = time.perf_counter() - start
     assert step_watch.steps == list(range(smoke.sft.save_steps + 1, smoke.sft.max_steps + 1))  # only the steps left
     assert file_digest(resumed / "adapter_model.safetensors") == file_digest(whole / "adapter_model.safetensors")
+    # Its training time counts the first run's up to the checkpoint as well as its own.
+    log = json.loads((out / "loss_log.json").read_text())
+    assert log["resumed_at_step"] == smoke.sft.save_steps
+    assert 1000.0 < log["train_seconds"] <= 1000.0 + took + 0.1, (took, log["train_seconds"])

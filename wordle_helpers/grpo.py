@@ -278,7 +278,8 @@ def train_grpo(profile: Profile, start: str = "sft", max_steps: int | None = Non
     resumes from its last checkpoint, and a finished one with the same start and settings is reused as it
     is (``resume=False`` trains afresh); the training log is kept in ``log.json`` for the notebook's plots.
     """
-    from wordle_helpers.modeling import finish_run, finished_adapter, forget_stale_checkpoints, main_process_first
+    from wordle_helpers.modeling import (finish_run, finished_adapter, forget_stale_checkpoints,
+                                         main_process_first, run_clock)
 
     _require_sft_adapter(profile, start)  # a file check, before torch or TRL is imported
     out = stage_dir(profile, start)
@@ -292,16 +293,20 @@ def train_grpo(profile: Profile, start: str = "sft", max_steps: int | None = Non
     if done is not None:
         logger.info("GRPO already finished for these settings: %s", done)
         return done
-    has_checkpoint = any(out.glob("checkpoint-*"))
-    trainer.train(resume_from_checkpoint=bool(resume and has_checkpoint))
-    log = [*trainer.state.log_history, {"prepare_seconds": prepare_seconds}]
+    clock = run_clock(out, time.perf_counter(), resume)
+    trainer.add_callback(clock)
+    trainer.train(resume_from_checkpoint=clock.checkpoint)
+    log = [*trainer.state.log_history, {"prepare_seconds": prepare_seconds, "train_seconds": clock.seconds(),
+                                        "resumed_at_step": clock.resumed_at_step}]
     return finish_run(trainer, out, "log.json", log)
 
 
 def training_log(profile: Profile, stage: str = "grpo") -> list[dict[str, float]]:
     """The saved log of a GRPO run: per logging step, each reward's mean, total reward, equal-reward
     fraction, completion length, learning rate (and KL when ``beta > 0``); last, ``prepare_seconds``, the time
-    spent before training (loading, and the model's own games when the profile takes states from them)."""
+    spent before training (loading, and the model's own games when the profile takes states from them),
+    ``train_seconds``, the training's wall time (an interrupted run's up to its last checkpoint included), and
+    ``resumed_at_step``."""
     path = checkpoint_dir(profile, stage) / "log.json"
     if not path.exists():
         raise FileNotFoundError(f"no GRPO log at {path}; run: python -m wordle_helpers grpo --profile {profile.name}")

@@ -359,26 +359,28 @@ def pretraining_dataset(texts: list[str], tokenizer, train_drill_hints: bool = F
     return Dataset.from_dict({"input_ids": ids, "labels": labels})
 
 
-def _build_clock(work: Path, started: float):
-    """A trainer callback for :func:`build_tiny_base` that keeps the build's wall time across interruptions:
-    each checkpoint records the seconds spent so far (``build_seconds.json``), and a resumed build starts from
-    those of the checkpoint it resumes (``checkpoint``, ``earlier``, ``resumed_at_step``). The time an
-    interrupted run spent after its last checkpoint is not counted."""
+def run_clock(out: Path, started: float, resume: bool = True):
+    """A trainer callback that keeps a run's wall time across interruptions (the base build, SFT, GRPO): each
+    checkpoint in ``out`` records the seconds spent so far (``wall_seconds.json``), and a resumed run starts
+    from those of its last checkpoint. ``checkpoint`` is the one to resume from (``None``: a fresh run, or
+    ``resume=False``), ``resumed_at_step`` its step; ``seconds()`` is the run's time so far, counted from
+    ``started`` in this process. The time an interrupted run spent after its last checkpoint is not
+    counted."""
     from transformers import TrainerCallback
     from transformers.trainer_utils import get_last_checkpoint
 
-    class BuildClock(TrainerCallback):
+    class RunClock(TrainerCallback):
         def __init__(self) -> None:
-            last = get_last_checkpoint(str(work)) if work.is_dir() else None
-            self.checkpoint = last  # the one to resume from, or None
+            last = get_last_checkpoint(str(out)) if resume and out.is_dir() else None
+            self.checkpoint = last
             self.resumed_at_step = int(Path(last).name.split("-")[1]) if last else None
             self.earlier = 0.0
             if last:
                 try:
-                    record = json.loads((Path(last) / "build_seconds.json").read_text())
+                    record = json.loads((Path(last) / "wall_seconds.json").read_text())
                     self.earlier = float(record["seconds"])
                 except (OSError, ValueError, KeyError, TypeError):  # no record, or one cut off mid-write
-                    logger.warning("no build time recorded in %s; the time counts from this run on", last)
+                    logger.warning("no wall time recorded in %s; the time counts from this run on", last)
 
         def seconds(self) -> float:
             return round(self.earlier + time.perf_counter() - started, 1)
@@ -386,9 +388,9 @@ def _build_clock(work: Path, started: float):
         def on_save(self, args, state, control, **kwargs):
             folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
             if state.is_world_process_zero and folder.is_dir():
-                (folder / "build_seconds.json").write_text(json.dumps({"seconds": self.seconds()}))
+                (folder / "wall_seconds.json").write_text(json.dumps({"seconds": self.seconds()}))
 
-    return BuildClock()
+    return RunClock()
 
 
 def build_tiny_base(profile: Profile, force: bool = False) -> Path:
@@ -459,7 +461,7 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
     precision, threads = ("bf16 mixed" if args.bf16 else "float32"), torch.get_num_threads()
     logger.info("pretraining in %s on %d threads", precision, threads)
     dataset = pretraining_dataset(texts, tokenizer, train_drill_hints=settings.train_drill_hints)
-    clock = _build_clock(work, started)
+    clock = run_clock(work, started)
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                          callbacks=[clock])
     trainer.train(resume_from_checkpoint=clock.checkpoint)

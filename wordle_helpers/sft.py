@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -239,9 +240,11 @@ def train_sft(profile: Profile, resume: bool = True) -> Path:
     """Run SFT for the profile and save the adapter to ``outputs/<profile>/sft/final`` (notebook 03).
 
     An interrupted run resumes from its last checkpoint, and a finished one with the same base model and
-    settings is reused as it is (``resume=False`` trains afresh); the loss log is kept in ``loss_log.json``.
+    settings is reused as it is (``resume=False`` trains afresh); the loss log is kept in ``loss_log.json``
+    with the training's wall time (``train_seconds``: an interrupted run's up to its last checkpoint too).
     """
-    from wordle_helpers.modeling import build_tiny_base, finish_run, finished_adapter, main_process_first
+    from wordle_helpers.modeling import (build_tiny_base, finish_run, finished_adapter, main_process_first,
+                                         run_clock)
 
     out = checkpoint_dir(profile, "sft")
     with main_process_first():
@@ -257,10 +260,12 @@ def train_sft(profile: Profile, resume: bool = True) -> Path:
     logger.info("sequence lengths: %s", report)
     if trainer.is_world_process_zero():
         print(f"sequence lengths: {report}")
-    has_checkpoint = any(out.glob("checkpoint-*"))
-    trainer.train(resume_from_checkpoint=bool(resume and has_checkpoint))
+    clock = run_clock(out, time.perf_counter(), resume)
+    trainer.add_callback(clock)
+    trainer.train(resume_from_checkpoint=clock.checkpoint)
     log = [entry for entry in trainer.state.log_history if "loss" in entry or "train_runtime" in entry]
-    return finish_run(trainer, out, "loss_log.json", {"lengths": report, "log": log})
+    times = {"train_seconds": clock.seconds(), "resumed_at_step": clock.resumed_at_step}
+    return finish_run(trainer, out, "loss_log.json", {"lengths": report, "log": log, **times})
 
 
 def _forget_stale_checkpoints(profile: Profile, out: Path) -> None:
