@@ -94,14 +94,33 @@ def test_grpo_seeds_benchmark_trains_each_seed_apart_and_pairs_it_with_sft(smoke
     assert (ROOT / "benchmarks" / "RESULTS.md").read_text() == repo_results
 
 
+def test_loss_head_benchmark_times_both_losses_and_cleans_up(tmp_path: Path) -> None:
+    """benchmarks/bench_loss_head.py: short pretraining and SFT runs with TRL's fused head and with the
+    model's own loss, a row per stage in the results file it is pointed at, no training folders left."""
+    repo_results = (ROOT / "benchmarks" / "RESULTS.md").read_text()
+    results = tmp_path / "RESULTS.md"
+    env = {**os.environ, "WORDLE_OUTPUT_DIR": str(tmp_path / "outputs"), "WORDLE_RESULTS": str(results),
+           "OMP_NUM_THREADS": "1"}
+    script = "benchmarks/bench_loss_head.py"
+    _run([sys.executable, script, "--profile", "smoke", "--steps", "25", "--rounds", "1"], env)
+    section = results.read_text()
+    assert "<!-- section: loss-head-smoke -->" in section and "one run each" in section
+    for stage in ("pretraining (all parameters)", "SFT (LoRA)"):
+        row = re.search(rf"^\| {re.escape(stage)} \| (\d+) ms \| (\d+) ms \| -?\d+% \|", section, re.M)
+        assert row and int(row[1]) > 0 and int(row[2]) > 0, section
+    assert not (tmp_path / "outputs" / "bench-loss-head-smoke").exists()
+    assert (ROOT / "benchmarks" / "RESULTS.md").read_text() == repo_results
+
+
 def test_benchmark_scripts_refuse_bad_arguments_before_any_work(tmp_path: Path) -> None:
     """A mistyped profile or a negative count stops a benchmark script with a usage line naming what is
     wrong, before it trains or writes anything."""
     env = {**os.environ, "WORDLE_OUTPUT_DIR": str(tmp_path / "outputs"), "WORDLE_RESULTS": str(tmp_path / "R.md")}
     bad = [(script, ["--profile", "laptp"], "invalid choice: 'laptp'")
-           for script in ("bench_eval", "bench_grpo", "bench_sft", "grpo_seeds")]
+           for script in ("bench_eval", "bench_grpo", "bench_sft", "grpo_seeds", "bench_loss_head")]
     bad += [("grpo_seeds", ["--profile", "smoke", "--seeds", "0", "-1"], "numbers of 0 or more"),
-            ("grpo_seeds", ["--profile", "smoke", "--validation-games", "-5"], "numbers of 0 or more")]
+            ("grpo_seeds", ["--profile", "smoke", "--validation-games", "-5"], "numbers of 0 or more"),
+            ("bench_loss_head", ["--profile", "smoke", "--steps", "0"], "numbers of 1 or more")]
     for script, args, message in bad:
         result = subprocess.run([sys.executable, f"benchmarks/{script}.py", *args], cwd=ROOT, env=env,
                                 capture_output=True, text=True, timeout=120)

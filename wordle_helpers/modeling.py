@@ -249,6 +249,25 @@ def common_training_args(profile: Profile, logging_steps: int, save_steps: int |
     }
 
 
+def sft_trainer_class(profile: Profile):
+    """TRL's ``SFTTrainer`` for the profile's model (notebook 03). For the tiny model its loss is the
+    model's own (transformers' ``Trainer.compute_loss``, the same masked cross-entropy) instead of TRL's
+    fused LM head, which also computes each token's entropy and top-1 for the logs and recomputes the head
+    in the backward pass: with a vocabulary of about a thousand tokens that costs more than the logits it
+    saves (benchmarks/RESULTS.md, "loss-head-laptop"). A hub model keeps TRL's head, which spares the
+    memory of logits over a vocabulary of 150,000 tokens."""
+    from transformers import Trainer
+    from trl import SFTTrainer
+
+    if not profile.model.is_tiny:
+        return SFTTrainer
+
+    class TinyModelSFTTrainer(SFTTrainer):
+        compute_loss = Trainer.compute_loss
+
+    return TinyModelSFTTrainer
+
+
 def cpu_has_native_bf16() -> bool:
     """Whether this CPU computes in bfloat16 natively (AMX or AVX-512 BF16): there, mixed precision makes
     the tiny model's pretraining about a quarter faster; elsewhere it would be emulated and slower."""
@@ -404,7 +423,7 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
     """
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTConfig
 
     target = base_dir(profile)
     marker = target / "build.json"
@@ -462,8 +481,9 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
     logger.info("pretraining in %s on %d threads", precision, threads)
     dataset = pretraining_dataset(texts, tokenizer, train_drill_hints=settings.train_drill_hints)
     clock = run_clock(work, started)
-    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                         callbacks=[clock])
+    trainer_class = sft_trainer_class(profile)
+    trainer = trainer_class(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                            callbacks=[clock])
     trainer.train(resume_from_checkpoint=clock.checkpoint)
     tokenizer.eos_token = TURN_END  # the chat's end of turn, from here on
     model.config.eos_token_id = tokenizer.convert_tokens_to_ids(TURN_END)
