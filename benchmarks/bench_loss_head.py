@@ -1,5 +1,5 @@
-"""Step time of the tiny model's trainers with TRL's fused LM head and with the model's own loss (the
-course's choice for the tiny model, ``modeling.sft_trainer_class``), side by side on the same batches.
+"""Step time of the tiny model's trainers with TRL's fused LM head (the course's) and with the model's own
+loss (``modeling.sft_trainer_class(..., own_loss=True)``), side by side on the same batches.
 
     python benchmarks/bench_loss_head.py [--profile laptop] [--steps 150] [--rounds 2]
 
@@ -42,14 +42,14 @@ class StepTimes(TrainerCallback):
 def timed(profile, fused: bool, stage: str) -> float:
     """Mean step time (s) of one short run of ``stage`` ("pretraining" or "sft") with the chosen loss."""
     watch = StepTimes()
-    chosen = trl.SFTTrainer if fused else modeling.sft_trainer_class(profile)
+    chosen = trl.SFTTrainer if fused else modeling.sft_trainer_class(profile, own_loss=True)
 
     class Watched(chosen):
         def __init__(self, *args, **kwargs) -> None:
             super().__init__(*args, **kwargs)
             self.add_callback(watch)
 
-    def trainer_class(_profile):
+    def trainer_class(_profile, own_loss=False):
         return Watched
 
     original = modeling.sft_trainer_class, sft.sft_trainer_class
@@ -110,7 +110,8 @@ alternating; the profile's batch sizes and lengths, SFT on teacher labels.
 
 The two compute the same loss (a test compares them on a collated SFT batch). TRL's head computes each
 token's entropy and top-1 for its logs and recomputes the head's projection in the backward pass, which
-for a vocabulary of about a thousand tokens costs more than the logits it saves; hub models keep it.
+for a vocabulary of about a thousand tokens costs more than the logits it saves. The course keeps TRL's
+head: the one course run built with the model's own loss made weaker models (section "course-laptop").
 """
     write_section(f"loss-head-{base.name}", f"Loss head: TRL's fused head against the model's own loss "
                                             f"({base.name} profile)", body)

@@ -84,19 +84,25 @@ def test_collated_batch_masks_prompt_and_trains_every_answer_token(trainer_and_r
         assert prompt.endswith("<|im_start|>assistant\n") and "<|im_start|>system" in prompt
 
 
-def test_tiny_model_trains_on_the_answer_tokens_alone_without_the_fused_head(trainer_and_report) -> None:
-    """The tiny model's trainer takes the model's own loss instead of TRL's fused LM head: the same number,
-    the mean negative log-likelihood of the answer tokens only. Hub models keep TRL's head."""
+def test_the_own_loss_trainer_computes_the_fused_heads_loss_on_the_answer_tokens(trainer_and_report) -> None:
+    """The course trains with TRL's fused LM head; the tiny model's own-loss trainer (a speed option measured
+    in benchmarks/bench_loss_head.py) computes the same number: the mean negative log-likelihood of the
+    answer tokens only. A hub model never gets the own-loss trainer."""
     import trl
 
     from wordle_helpers.modeling import sft_trainer_class
 
     trainer, _ = trainer_and_report
+    smoke = get_profile("smoke")
+    assert type(trainer).compute_loss is trl.SFTTrainer.compute_loss
+    assert sft_trainer_class(smoke) is trl.SFTTrainer
+    assert sft_trainer_class(get_profile("gpu"), own_loss=True) is trl.SFTTrainer
+    own = sft_trainer_class(smoke, own_loss=True)
     model = trainer.model
     batch = trainer.data_collator([trainer.train_dataset[i] for i in range(4)])
     with torch.no_grad():
-        loss = trainer.compute_loss(model, dict(batch))
-        fused = trl.SFTTrainer.compute_loss(trainer, model, dict(batch))
+        fused = trainer.compute_loss(model, dict(batch))
+        loss = own.compute_loss(trainer, model, dict(batch))
         logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
     targets = batch["labels"][:, 1:]
     trained = targets != -100
@@ -104,9 +110,7 @@ def test_tiny_model_trains_on_the_answer_tokens_alone_without_the_fused_head(tra
     by_hand = -log_probs.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)[trained].mean()
     assert 0 < trained.sum() < batch["attention_mask"].sum() - 4  # the prompts are left out
     assert loss.item() == pytest.approx(by_hand.item(), rel=1e-4)
-    assert loss.item() == pytest.approx(fused.item(), rel=1e-4)
-    assert type(trainer).compute_loss is not trl.SFTTrainer.compute_loss
-    assert sft_trainer_class(get_profile("gpu")) is trl.SFTTrainer
+    assert fused.item() == pytest.approx(by_hand.item(), rel=1e-4)
 
 
 def test_embedding_copy_learns_slower_than_the_adapter(trainer_and_report) -> None:

@@ -249,23 +249,23 @@ def common_training_args(profile: Profile, logging_steps: int, save_steps: int |
     }
 
 
-def sft_trainer_class(profile: Profile):
-    """TRL's ``SFTTrainer`` for the profile's model (notebook 03). For the tiny model its loss is the
-    model's own (transformers' ``Trainer.compute_loss``, the same masked cross-entropy) instead of TRL's
-    fused LM head, which also computes each token's entropy and top-1 for the logs and recomputes the head
-    in the backward pass: with a vocabulary of about a thousand tokens that costs more than the logits it
-    saves (benchmarks/RESULTS.md, "loss-head-laptop"). A hub model keeps TRL's head, which spares the
-    memory of logits over a vocabulary of 150,000 tokens."""
+def sft_trainer_class(profile: Profile, own_loss: bool = False):
+    """TRL's ``SFTTrainer``, which the base build and SFT use (notebook 03); with ``own_loss`` (tiny model
+    only) a subclass whose loss is the model's own (transformers' ``Trainer.compute_loss``, the same masked
+    cross-entropy) instead of TRL's fused LM head. That head also computes each token's entropy and top-1
+    for the logs and recomputes the head in the backward pass; for the tiny model's vocabulary of about a
+    thousand tokens the own loss makes a step a sixth faster, but the course run built with it made weaker
+    models, so the course keeps TRL's head (benchmarks/RESULTS.md, "loss-head-laptop", "course-laptop")."""
     from transformers import Trainer
     from trl import SFTTrainer
 
-    if not profile.model.is_tiny:
+    if not (own_loss and profile.model.is_tiny):
         return SFTTrainer
 
-    class TinyModelSFTTrainer(SFTTrainer):
+    class OwnLossSFTTrainer(SFTTrainer):
         compute_loss = Trainer.compute_loss
 
-    return TinyModelSFTTrainer
+    return OwnLossSFTTrainer
 
 
 def cpu_has_native_bf16() -> bool:
