@@ -120,7 +120,8 @@ def test_benchmark_scripts_refuse_bad_arguments_before_any_work(tmp_path: Path) 
            for script in ("bench_eval", "bench_grpo", "bench_sft", "grpo_seeds", "bench_loss_head")]
     bad += [("grpo_seeds", ["--profile", "smoke", "--seeds", "0", "-1"], "numbers of 0 or more"),
             ("grpo_seeds", ["--profile", "smoke", "--validation-games", "-5"], "numbers of 0 or more"),
-            ("bench_loss_head", ["--profile", "smoke", "--steps", "0"], "numbers of 1 or more")]
+            ("bench_loss_head", ["--profile", "smoke", "--steps", "0"], "numbers of 1 or more"),
+            ("bench_loss_head", ["--profile", "gpu"], "invalid choice: 'gpu'")]
     for script, args, message in bad:
         result = subprocess.run([sys.executable, f"benchmarks/{script}.py", *args], cwd=ROOT, env=env,
                                 capture_output=True, text=True, timeout=120)

@@ -87,17 +87,14 @@ def test_collated_batch_masks_prompt_and_trains_every_answer_token(trainer_and_r
 def test_the_own_loss_trainer_computes_the_fused_heads_loss_on_the_answer_tokens(trainer_and_report) -> None:
     """The course trains with TRL's fused LM head; the tiny model's own-loss trainer (a speed option measured
     in benchmarks/bench_loss_head.py) computes the same number: the mean negative log-likelihood of the
-    answer tokens only. A hub model never gets the own-loss trainer."""
+    answer tokens only."""
     import trl
 
-    from wordle_helpers.modeling import sft_trainer_class
+    from wordle_helpers.modeling import own_loss_sft_trainer
 
     trainer, _ = trainer_and_report
-    smoke = get_profile("smoke")
     assert type(trainer).compute_loss is trl.SFTTrainer.compute_loss
-    assert sft_trainer_class(smoke) is trl.SFTTrainer
-    assert sft_trainer_class(get_profile("gpu"), own_loss=True) is trl.SFTTrainer
-    own = sft_trainer_class(smoke, own_loss=True)
+    own = own_loss_sft_trainer()
     model = trainer.model
     batch = trainer.data_collator([trainer.train_dataset[i] for i in range(4)])
     with torch.no_grad():

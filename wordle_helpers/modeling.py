@@ -249,18 +249,15 @@ def common_training_args(profile: Profile, logging_steps: int, save_steps: int |
     }
 
 
-def sft_trainer_class(profile: Profile, own_loss: bool = False):
-    """TRL's ``SFTTrainer``, which the base build and SFT use (notebook 03); with ``own_loss`` (tiny model
-    only) a subclass whose loss is the model's own (transformers' ``Trainer.compute_loss``, the same masked
-    cross-entropy) instead of TRL's fused LM head. That head also computes each token's entropy and top-1
-    for the logs and recomputes the head in the backward pass; for the tiny model's vocabulary of about a
-    thousand tokens the own loss makes a step a sixth faster, but the course run built with it made weaker
-    models, so the course keeps TRL's head (benchmarks/RESULTS.md, "loss-head-laptop", "course-laptop")."""
+def own_loss_sft_trainer():
+    """An ``SFTTrainer`` whose loss is the model's own (transformers' ``Trainer.compute_loss``, the same
+    masked cross-entropy) instead of TRL's fused LM head, which also computes each token's entropy and top-1
+    for the logs and recomputes the head in the backward pass. For the tiny model's vocabulary of about a
+    thousand tokens it makes a step a sixth faster, but the course run built with it made weaker models, so
+    the course keeps TRL's trainer; ``benchmarks/bench_loss_head.py`` measures the two (benchmarks/RESULTS.md,
+    "loss-head-laptop", "course-laptop")."""
     from transformers import Trainer
     from trl import SFTTrainer
-
-    if not (own_loss and profile.model.is_tiny):
-        return SFTTrainer
 
     class OwnLossSFTTrainer(SFTTrainer):
         compute_loss = Trainer.compute_loss
@@ -423,7 +420,7 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
     """
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
-    from trl import SFTConfig
+    from trl import SFTConfig, SFTTrainer
 
     target = base_dir(profile)
     marker = target / "build.json"
@@ -481,9 +478,8 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
     logger.info("pretraining in %s on %d threads", precision, threads)
     dataset = pretraining_dataset(texts, tokenizer, train_drill_hints=settings.train_drill_hints)
     clock = run_clock(work, started)
-    trainer_class = sft_trainer_class(profile)
-    trainer = trainer_class(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                            callbacks=[clock])
+    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                         callbacks=[clock])
     trainer.train(resume_from_checkpoint=clock.checkpoint)
     tokenizer.eos_token = TURN_END  # the chat's end of turn, from here on
     model.config.eos_token_id = tokenizer.convert_tokens_to_ids(TURN_END)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from wordle_helpers.modeling import checkpoint_dir, common_training_args, load_base_model, sft_trainer_class
+from wordle_helpers.modeling import checkpoint_dir, common_training_args, load_base_model
 from wordle_helpers.profiles import Profile
 from wordle_helpers.prompts import ASSISTANT_PREFILL
 
@@ -198,6 +198,8 @@ def sft_config(profile: Profile, max_length: int, output_dir: Path):
 
 def build_sft_trainer(profile: Profile, model=None, tokenizer=None, dataset=None):
     """An ``SFTTrainer`` ready to train, plus the length report (max length taken from the data)."""
+    from trl import SFTTrainer
+
     if model is None or tokenizer is None:
         model, tokenizer = load_base_model(profile)
     dataset = dataset if dataset is not None else sft_training_data(profile)
@@ -208,9 +210,8 @@ def build_sft_trainer(profile: Profile, model=None, tokenizer=None, dataset=None
     tokenizer = copy.deepcopy(tokenizer)  # SFTTrainer pads right; the caller's tokenizer keeps its own side
     tokenizer.padding_side = "right"
     model, optimizer = adapter_and_optimizer(profile, model)
-    trainer_class = sft_trainer_class(profile)
-    trainer = trainer_class(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                            optimizers=(optimizer, None))
+    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                         optimizers=(optimizer, None))
     return trainer, report
 
 
