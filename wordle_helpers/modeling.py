@@ -628,20 +628,21 @@ def load_model(profile: Profile, which: str = "base", merge: bool = True):
     adapter trained on another base model than the profile's current one (its settings or the course's
     build version changed since) raises :class:`StaleAdapterError`, before the new base model is built.
     """
-    from peft import PeftModel
-
     if which == "base":
         return load_base_model(profile)
     commands = {"sft": "sft", "grpo": "grpo", "grpo-from-base": "grpo --start base"}
-    adapter = checkpoint_dir(profile, which) / "final" if which in commands else Path(which)
-    command = f"python -m wordle_helpers {commands[which]} --profile {profile.name}" if which in commands else ""
-    if not (adapter / "adapter_config.json").exists():  # checked first: fail before any loading
-        if which in commands:
-            raise FileNotFoundError(f"no trained adapter at {adapter}; make one with: {command}")
-        raise FileNotFoundError(f"no LoRA adapter at {adapter} (it holds no adapter_config.json); give a folder that "
-                                f"sft or grpo saved, or one of: base, {', '.join(commands)}")
+    if which not in commands:  # a folder named by the caller
+        adapter = Path(which)
+        if not (adapter / "adapter_config.json").exists():  # checked first: fail before any loading
+            raise FileNotFoundError(f"no LoRA adapter at {adapter} (it holds no adapter_config.json); give a folder "
+                                    f"that sft or grpo saved, or one of: base, {', '.join(commands)}")
+        return _with_adapter(profile, adapter, merge)
+    adapter = checkpoint_dir(profile, which) / "final"
+    command = f"python -m wordle_helpers {commands[which]} --profile {profile.name}"
+    if not (adapter / "adapter_config.json").exists():
+        raise FileNotFoundError(f"no trained adapter at {adapter}; make one with: {command}")
     run_file = adapter.parent / "run.json"
-    if which in commands and run_file.exists():
+    if run_file.exists():
         trained_on = json.loads(run_file.read_text()).get("base")
         current = base_key(profile)
         if trained_on != current:
@@ -649,6 +650,13 @@ def load_model(profile: Profile, which: str = "base", merge: bool = True):
                 f"the adapter at {adapter} was trained on base model {trained_on}, but the profile's base model is "
                 f"now {current} (its settings or the course's build version changed); retrain it with: {command}"
                 + (f" (after: python -m wordle_helpers sft --profile {profile.name})" if which == "grpo" else ""))
+    return _with_adapter(profile, adapter, merge)
+
+
+def _with_adapter(profile: Profile, adapter: Path, merge: bool):
+    """The profile's base model with the LoRA adapter in ``adapter`` loaded (and merged)."""
+    from peft import PeftModel
+
     model, tokenizer = load_base_model(profile)
     model = PeftModel.from_pretrained(model, str(adapter))
     if merge:
