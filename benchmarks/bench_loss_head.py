@@ -1,11 +1,13 @@
-"""Step time of the tiny model's trainers with TRL's fused LM head (the course's) and with the model's own
-loss (``modeling.own_loss_sft_trainer()``), side by side on the same batches.
+"""Step time of the tiny model's trainers with TRL's fused LM head (the course's) and with the loss computed
+directly (``modeling.own_loss_sft_trainer()``), its output head in float32 or, where pretraining runs in bf16
+mixed precision, in bfloat16, side by side on the same batches.
 
     python benchmarks/bench_loss_head.py [--profile laptop] [--steps 150] [--rounds 2]
 
-Each round trains the profile's pretraining and its SFT for ``--steps`` steps once with each loss, in
-alternating order (teacher labels for SFT, so no base model has to be built first); the first 20 steps
-of each run are left out of the mean. Writes the "loss-head-<profile>" section of RESULTS.md.
+Each round trains the profile's pretraining and its SFT for ``--steps`` steps once with each loss, the order
+turning from round to round (teacher labels for SFT, so no base model has to be built first); SFT trains in
+float32, where the two heads are the same, so it runs the float32 head only. The first 20 steps of each run
+are left out of the mean. Writes the "loss-head-<profile>" section of RESULTS.md.
 """
 
 from __future__ import annotations
@@ -39,13 +41,19 @@ class StepTimes(TrainerCallback):
         self.seconds.append(time.perf_counter() - self.started)
 
 
-def timed(profile, fused: bool, stage: str) -> float:
+def trainer_class(loss: str):
+    """The trainer class for ``loss``: "fused" (TRL's), "float32" or "bfloat16" (the own loss's head)."""
+    if loss == "fused":
+        return trl.SFTTrainer
+    return modeling.own_loss_sft_trainer(float32_head=loss == "float32")
+
+
+def timed(profile, loss: str, stage: str) -> float:
     """Mean step time (s) of one short run of ``stage`` ("pretraining" or "sft") with the chosen loss."""
     watch = StepTimes()
     trl_trainer = trl.SFTTrainer
-    chosen = trl_trainer if fused else modeling.own_loss_sft_trainer()
 
-    class Watched(chosen):
+    class Watched(trainer_class(loss)):
         def __init__(self, *args, **kwargs) -> None:
             super().__init__(*args, **kwargs)
             self.add_callback(watch)
@@ -79,41 +87,52 @@ def main() -> None:
         model=dataclasses.replace(base.model, pretrain_steps=options.steps),
         data=dataclasses.replace(base.data, own_word_samples=0),
         sft=dataclasses.replace(base.sft, max_steps=options.steps, save_steps=None))
-    times: dict[tuple[str, bool], list[float]] = {}
+    bf16 = base.model.pretrain_bf16 and modeling.cpu_has_native_bf16()
+    losses = {"pretraining": ["fused", "float32", "bfloat16"] if bf16 else ["fused", "float32"],
+              "sft": ["fused", "float32"]}
+    times: dict[tuple[str, str], list[float]] = {}
     try:
         for stage in ("pretraining", "sft"):
             if stage == "sft":
                 modeling.build_tiny_base(profile)  # kept from the last pretraining run
             for round_ in range(options.rounds):
-                for fused in ((True, False) if round_ % 2 == 0 else (False, True)):
-                    seconds = timed(profile, fused, stage)
-                    times.setdefault((stage, fused), []).append(seconds)
-                    loss = "fused head" if fused else "own loss"
+                turn = round_ % len(losses[stage])
+                for loss in losses[stage][turn:] + losses[stage][:turn]:
+                    seconds = timed(profile, loss, stage)
+                    times.setdefault((stage, loss), []).append(seconds)
                     print(f"{stage}, {loss}: {seconds:.4f} s a step", flush=True)
     finally:
         shutil.rmtree(profile.output_dir, ignore_errors=True)
 
+    def cell(stage: str, loss: str) -> str:
+        if (stage, loss) not in times:
+            return "(as float32)" if stage == "sft" else "(no bf16 here)"
+        fused, own = min(times[(stage, "fused")]), min(times[(stage, loss)])
+        return f"{1000 * own:.0f} ms ({100 * (own / fused - 1):+.0f}%)".replace("-", "−")
+
     rows = []
     for stage, label in (("pretraining", "pretraining (all parameters)"), ("sft", "SFT (LoRA)")):
-        fused, own = min(times[(stage, True)]), min(times[(stage, False)])
-        runs = ", ".join(f"{a:.3f} / {b:.3f}" for a, b in zip(times[(stage, True)], times[(stage, False)]))
-        saved = 100 * (1 - own / fused)
-        rows.append(f"| {label} | {1000 * fused:.0f} ms | {1000 * own:.0f} ms | {saved:.0f}% | {runs} |")
+        runs = "; ".join(f"{loss} " + ", ".join(f"{t:.3f}" for t in times[(stage, loss)])
+                         for loss in losses[stage])
+        rows.append(f"| {label} | {1000 * min(times[(stage, 'fused')]):.0f} ms | {cell(stage, 'float32')} | "
+                    f"{cell(stage, 'bfloat16')} | {runs} |")
     runs_text = "one run each" if options.rounds == 1 else f"the fastest of {options.rounds} runs each"
     body = f"""
-Mean step time of {options.steps} steps (the first {WARM_UP} left out), {runs_text}, the two losses
-alternating; the profile's batch sizes and lengths, SFT on teacher labels.
+Mean step time of {options.steps} steps (the first {WARM_UP} left out), {runs_text}, the losses taking turns;
+the profile's batch sizes and lengths, pretraining in {"bf16 mixed precision" if bf16 else "float32"}, SFT on
+teacher labels in float32. In brackets: the change against TRL's head.
 
-| stage | TRL's fused LM head | the model's own loss | time saved | every run (fused / own, s) |
+| stage | TRL's fused LM head | own loss, head in float32 | own loss, head in bfloat16 | every run (s) |
 | --- | --- | --- | --- | --- |
 {chr(10).join(rows)}
 
-The two compute the same loss (a test compares them on a collated SFT batch). TRL's head computes each
-token's entropy and top-1 for its logs and recomputes the head's projection in the backward pass, which
-for a vocabulary of about a thousand tokens costs more than the logits it saves. The course keeps TRL's
-head: the one course run built with the model's own loss made weaker models (section "course-laptop").
+All compute the same loss (a test compares them on a collated SFT batch). TRL's head computes each
+token's entropy and top-1 for its logs and recomputes the head's projection in the backward pass, which the
+direct loss leaves out. This machine is shared: compare the runs of one round, not single figures. In bf16
+pretraining the bfloat16 head built a weaker base model and the float32 head as good a one as TRL's (section
+"course-laptop"); the course keeps TRL's head.
 """
-    write_section(f"loss-head-{base.name}", f"Loss head: TRL's fused head against the model's own loss "
+    write_section(f"loss-head-{base.name}", f"Loss head: TRL's fused head against the loss computed directly "
                                             f"({base.name} profile)", body)
 
 

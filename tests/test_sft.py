@@ -85,29 +85,42 @@ def test_collated_batch_masks_prompt_and_trains_every_answer_token(trainer_and_r
 
 
 def test_the_own_loss_trainer_computes_the_fused_heads_loss_on_the_answer_tokens(trainer_and_report) -> None:
-    """The course trains with TRL's fused LM head; the tiny model's own-loss trainer (a speed option measured
-    in benchmarks/bench_loss_head.py) computes the same number: the mean negative log-likelihood of the
-    answer tokens only."""
+    """The course trains with TRL's fused LM head; the tiny model's own-loss trainers (a speed option
+    measured in benchmarks/bench_loss_head.py) compute the same number: the mean negative log-likelihood of
+    the answer tokens only. Under bf16 autocast the float32 head keeps the head and the cross-entropy in
+    float32."""
     import trl
 
     from wordle_helpers.modeling import own_loss_sft_trainer
 
     trainer, _ = trainer_and_report
     assert type(trainer).compute_loss is trl.SFTTrainer.compute_loss
-    own = own_loss_sft_trainer()
     model = trainer.model
     batch = trainer.data_collator([trainer.train_dataset[i] for i in range(4)])
-    with torch.no_grad():
-        fused = trainer.compute_loss(model, dict(batch))
-        loss = own.compute_loss(trainer, model, dict(batch))
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
     targets = batch["labels"][:, 1:]
     trained = targets != -100
-    log_probs = torch.log_softmax(logits[:, :-1].float(), dim=-1)
-    by_hand = -log_probs.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)[trained].mean()
     assert 0 < trained.sum() < batch["attention_mask"].sum() - 4  # the prompts are left out
-    assert loss.item() == pytest.approx(by_hand.item(), rel=1e-4)
-    assert fused.item() == pytest.approx(by_hand.item(), rel=1e-4)
+
+    def by_hand(logits: torch.Tensor) -> float:
+        log_probs = torch.log_softmax(logits[:, :-1].float(), dim=-1)
+        return -log_probs.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)[trained].mean().item()
+
+    float32_head, bfloat16_head = own_loss_sft_trainer(), own_loss_sft_trainer(float32_head=False)
+    with torch.no_grad():
+        expected = by_hand(model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits)
+        for loss in (trainer.compute_loss(model, dict(batch)),
+                     float32_head.compute_loss(trainer, model, dict(batch)),
+                     bfloat16_head.compute_loss(trainer, model, dict(batch))):
+            assert loss.item() == pytest.approx(expected, rel=1e-4)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            backbone = model.get_base_model().base_model
+            hidden = backbone(input_ids=batch["input_ids"],
+                              attention_mask=batch["attention_mask"]).last_hidden_state
+            in_float32 = float32_head.compute_loss(trainer, model, dict(batch)).item()
+            in_bfloat16 = bfloat16_head.compute_loss(trainer, model, dict(batch)).item()
+        head = model.get_base_model().get_output_embeddings()
+        assert in_float32 == pytest.approx(by_hand(head(hidden.float())), rel=1e-6)
+        assert in_bfloat16 != pytest.approx(in_float32, rel=1e-6)  # the bfloat16 head rounds its logits
 
 
 def test_embedding_copy_learns_slower_than_the_adapter(trainer_and_report) -> None:

@@ -249,20 +249,42 @@ def common_training_args(profile: Profile, logging_steps: int, save_steps: int |
     }
 
 
-def own_loss_sft_trainer():
-    """An ``SFTTrainer`` whose loss is the model's own (transformers' ``Trainer.compute_loss``, the same
-    masked cross-entropy) instead of TRL's fused LM head, which also computes each token's entropy and top-1
-    for the logs and recomputes the head in the backward pass. For the tiny model's vocabulary of about a
-    thousand tokens it makes a step a sixth faster, but the course run built with it made weaker models, so
-    the course keeps TRL's trainer; ``benchmarks/bench_loss_head.py`` measures the two (benchmarks/RESULTS.md,
-    "loss-head-laptop", "course-laptop")."""
+def own_loss_sft_trainer(float32_head: bool = True):
+    """An ``SFTTrainer`` whose loss is the masked cross-entropy of the answer tokens computed directly,
+    instead of through TRL's fused LM head (which also computes each token's entropy and top-1 for its logs
+    and recomputes the head in the backward pass): a speed option for the tiny model that
+    ``benchmarks/bench_loss_head.py`` measures; the course keeps TRL's trainer.
+
+    ``float32_head=True`` projects the backbone's last hidden states through the output head and takes the
+    cross-entropy in float32, outside autocast; ``False`` is the model's own forward and loss (transformers'
+    ``Trainer.compute_loss``), whose head runs in bfloat16 under bf16 mixed precision. In float32 training
+    the two are the same. The bfloat16 head built a weaker base model; the float32 head as good a one as
+    TRL's, in pretraining steps no faster (benchmarks/RESULTS.md, "course-laptop" and "loss-head")."""
+    import torch
+    import torch.nn.functional as F
     from transformers import Trainer
     from trl import SFTTrainer
 
-    class OwnLossSFTTrainer(SFTTrainer):
-        compute_loss = Trainer.compute_loss
+    if not float32_head:
+        return type("OwnLossSFTTrainer", (SFTTrainer,), {"compute_loss": Trainer.compute_loss})
 
-    return OwnLossSFTTrainer
+    class Float32HeadSFTTrainer(SFTTrainer):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            inputs = {**inputs, "use_cache": False}
+            labels = inputs.pop("labels")
+            # Under a PEFT adapter, the model it wraps (its layers carry the adapter).
+            core = model.get_base_model() if hasattr(model, "get_base_model") else model
+            hidden = core.base_model(**inputs).last_hidden_state[:, :-1]
+            targets = labels[:, 1:]
+            trained = targets != -100
+            head = core.get_output_embeddings()  # the module: a trained embedding copy is the one it uses
+            with torch.autocast(hidden.device.type, enabled=False):
+                logits = head(hidden[trained].float())
+                total = F.cross_entropy(logits.float(), targets[trained], reduction="sum")
+            count = trained.sum() if num_items_in_batch is None else num_items_in_batch
+            return total / torch.as_tensor(count, device=total.device).clamp(min=1)
+
+    return Float32HeadSFTTrainer
 
 
 def cpu_has_native_bf16() -> bool:
