@@ -94,7 +94,7 @@ def test_grpo_seeds_benchmark_trains_each_seed_apart_and_pairs_it_with_sft(smoke
     assert (ROOT / "benchmarks" / "RESULTS.md").read_text() == repo_results
 
 
-def test_loss_head_benchmark_times_both_losses_and_cleans_up(tmp_path: Path) -> None:
+def test_loss_head_benchmark_times_each_loss_and_cleans_up(tmp_path: Path) -> None:
     """benchmarks/bench_loss_head.py: short pretraining and SFT runs with TRL's fused head and with the loss
     computed directly (its head in float32, and in bfloat16 where pretraining runs in bf16), a row per stage
     in the results file it is pointed at, no training folders left."""

@@ -280,7 +280,7 @@ def own_loss_sft_trainer(float32_head: bool = True):
             head = core.get_output_embeddings()  # the module: a trained embedding copy is the one it uses
             with torch.autocast(hidden.device.type, enabled=False):
                 logits = head(hidden[trained].float())
-                total = F.cross_entropy(logits.float(), targets[trained], reduction="sum")
+                total = F.cross_entropy(logits, targets[trained], reduction="sum")
             count = trained.sum() if num_items_in_batch is None else num_items_in_batch
             return total / torch.as_tensor(count, device=total.device).clamp(min=1)
 
