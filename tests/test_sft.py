@@ -112,6 +112,10 @@ def test_the_own_loss_trainer_computes_the_fused_heads_loss_on_the_answer_tokens
                      float32_head.compute_loss(trainer, model, dict(batch)),
                      bfloat16_head.compute_loss(trainer, model, dict(batch))):
             assert loss.item() == pytest.approx(expected, rel=1e-4)
+        for trainer_class in (float32_head, bfloat16_head):  # evaluation asks for the outputs as well
+            loss, outputs = trainer_class.compute_loss(trainer, model, dict(batch), return_outputs=True)
+            assert loss.item() == pytest.approx(expected, rel=1e-4)
+            assert outputs["logits"].shape[:2] == batch["input_ids"].shape
         with torch.autocast("cpu", dtype=torch.bfloat16):
             backbone = model.get_base_model().base_model
             hidden = backbone(input_ids=batch["input_ids"],

@@ -270,6 +270,8 @@ def own_loss_sft_trainer(float32_head: bool = True):
 
     class Float32HeadSFTTrainer(SFTTrainer):
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            if return_outputs:  # an evaluation wants the logits too: TRL's own loss, the same number
+                return SFTTrainer.compute_loss(self, model, inputs, True, num_items_in_batch)
             inputs = {**inputs, "use_cache": False}
             labels = inputs.pop("labels")
             # Under a PEFT adapter, the model it wraps (its layers carry the adapter).
