@@ -197,3 +197,16 @@ def test_play_rejects_a_port_out_of_range_before_serving(port: str, capsys: pyte
     err = capsys.readouterr().err
     assert f"argument --port: {port!r}" in err or f"argument --port: {port} is not a port" in err
     assert "from 1 to 65535" in err
+
+
+def test_relative_links_in_the_docs_point_at_files_that_exist() -> None:
+    """The README sends newcomers to other pages and figures; a moved or renamed file must not leave a dead link."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "data" / "README.md"]
+    checked = 0
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text()):
+            if "://" in target:
+                continue
+            assert (page.parent / target).exists(), f"{page.relative_to(ROOT)} links to missing {target}"
+            checked += 1
+    assert checked >= 5  # the README's figures and pages are among them
