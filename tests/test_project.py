@@ -200,7 +200,7 @@ def test_play_rejects_a_port_out_of_range_before_serving(port: str, capsys: pyte
 
 
 def test_relative_links_in_the_docs_point_at_files_that_exist() -> None:
-    """The README sends newcomers to other pages and figures; a moved or renamed file must not leave a dead link."""
+    """The README sends newcomers to other pages and figures: a moved file must leave no dead link."""
     pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "data" / "README.md"]
     checked = 0
     for page in pages:
