@@ -74,6 +74,39 @@ def test_course_runner_executes_notebooks_in_order(tmp_path: Path) -> None:
     assert nbformat.read(notebooks / "01_step.ipynb", as_version=4).cells[0].execution_count is None
 
 
+def test_course_runner_names_each_section_as_it_starts(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """``make course`` runs for most of an hour; it prints each section's heading as the section starts."""
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    cells = [nbformat.v4.new_markdown_cell("# 01 · Title\n\nIntro."), nbformat.v4.new_code_cell("x = 1"),
+             nbformat.v4.new_markdown_cell("## 1. Data"), nbformat.v4.new_code_cell("y = 2"),
+             nbformat.v4.new_markdown_cell("Narration."), nbformat.v4.new_code_cell("z = 3"),
+             nbformat.v4.new_markdown_cell("## 2. Training\n\nWhy."), nbformat.v4.new_code_cell("w = 4")]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), notebooks / "01_step.ipynb")
+    assert run_course("smoke", notebook_dir=notebooks, output_dir=tmp_path / "out", baseline=False) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:3] == ["running 01_step.ipynb …", "  1. Data …", "  2. Training …"]
+
+
+def test_cell_progress_reports_the_time_of_slow_sections_only() -> None:
+    from wordle_helpers.course import CellProgress
+
+    cells = [nbformat.v4.new_markdown_cell("## 1. Build"), nbformat.v4.new_code_cell("a"),
+             nbformat.v4.new_code_cell("b"),
+             nbformat.v4.new_markdown_cell("## 2. Train"), nbformat.v4.new_code_cell("c")]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    for slow_seconds, expected in [(0.0, ["  1. Build …", "    0 s", "  2. Train …", "    0 s"]),
+                                   (float("inf"), ["  1. Build …", "  2. Train …"])]:
+        lines: list[str] = []
+        progress = CellProgress(notebook, slow_seconds=slow_seconds, out=lambda line, **_: lines.append(line))
+        for index, cell in enumerate(cells):
+            if cell.cell_type == "code":
+                progress.on_cell_execute(cell=cell, cell_index=index)
+        progress.finish()
+        assert lines == expected
+
+
 def test_course_runner_stops_at_a_failing_notebook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()

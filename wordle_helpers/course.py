@@ -99,6 +99,35 @@ def voila_command(port: int = 8866, ip: str = "127.0.0.1", notebook: Path = NOTE
     return command + (["--KernelManager.transport_encryption=auto"] if _has_curve() else [])
 
 
+class CellProgress:
+    """What ``make course`` prints while a notebook runs: each section's heading as its first code cell
+    starts, and how long a slow section took, so a run of most of an hour is never silent for long."""
+
+    def __init__(self, notebook, slow_seconds: float = 30.0, out=print) -> None:
+        self.slow_seconds, self.out = slow_seconds, out
+        self.sections: dict[int, str] = {}  # index of a section's first code cell -> its heading
+        heading = None
+        for index, cell in enumerate(notebook.cells):
+            if cell.cell_type == "markdown":
+                lines = [line for line in cell.source.splitlines() if line.startswith("## ")]
+                heading = lines[-1][3:].strip() if lines else heading
+            elif cell.cell_type == "code" and heading is not None:
+                self.sections[index], heading = heading, None
+        self.began: float | None = None
+
+    def on_cell_execute(self, cell, cell_index: int, **_) -> None:
+        if cell_index in self.sections:
+            self.finish()
+            self.out(f"  {self.sections[cell_index]} …", flush=True)
+            self.began = time.perf_counter()
+
+    def finish(self, **_) -> None:
+        """Report the section that just ended, if it was slow (also the notebook's last one)."""
+        if self.began is not None and (seconds := time.perf_counter() - self.began) >= self.slow_seconds:
+            self.out(f"    {seconds / 60:.1f} min" if seconds >= 60 else f"    {seconds:.0f} s", flush=True)
+        self.began = None
+
+
 def run_course(
     profile: str | None = None,
     notebook_dir: Path = NOTEBOOK_DIR,
@@ -119,6 +148,7 @@ def run_course(
     summary: list[tuple[str, str]] = [("profile", profile)]
     start, started_at = time.perf_counter(), time.time()
     if baseline:
+        print("solver baseline: every answer …", flush=True)
         summary += _solver_baseline()
     out_dir = output_dir / profile / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -131,8 +161,10 @@ def run_course(
         print(f"running {path.name} …", flush=True)
         notebook = nbformat.read(path, as_version=4)
         began = time.perf_counter()
+        progress = CellProgress(notebook)
         client = NotebookClient(notebook, timeout=None, kernel_name="python3", config=config,
-                                resources={"metadata": {"path": str(notebook_dir)}})
+                                resources={"metadata": {"path": str(notebook_dir)}},
+                                on_cell_execute=progress.on_cell_execute)
         try:
             client.execute(env=kernel_env)
             outcome = "ok"
@@ -140,6 +172,7 @@ def run_course(
             outcome, status = "FAILED", 1
             print(error)
         finally:
+            progress.finish()
             nbformat.write(notebook, out_dir / path.name)
         summary.append((path.stem, f"{outcome}, {time.perf_counter() - began:.0f} s"))
         if status:
