@@ -121,7 +121,7 @@ class CellProgress:
             self.out(f"  {self.sections[cell_index]} …", flush=True)
             self.began = time.perf_counter()
 
-    def finish(self, **_) -> None:
+    def finish(self) -> None:
         """Report the section that just ended, if it was slow (also the notebook's last one)."""
         if self.began is not None and (seconds := time.perf_counter() - self.began) >= self.slow_seconds:
             self.out(f"    {seconds / 60:.1f} min" if seconds >= 60 else f"    {seconds:.0f} s", flush=True)
