@@ -89,6 +89,52 @@ def test_course_runner_names_each_section_as_it_starts(tmp_path: Path,
     assert lines[:3] == ["running 01_step.ipynb …", "  1. Data …", "  2. Training …"]
 
 
+def test_course_runner_shows_progress_bars_inside_a_long_section(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Within a section, ``make course`` echoes the bars the kernel draws: a tqdm widget's count and a
+    transformers trainer's notebook bar (here every message; once a minute in a course run)."""
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    code = ("import time\nfrom tqdm.auto import tqdm\n"
+            "from transformers.utils.notebook import NotebookProgressBar\n"
+            "for _ in tqdm(range(3), desc='games'):\n    time.sleep(0.2)\n"
+            "bar = NotebookProgressBar(3)\nfor step in range(1, 4):\n    time.sleep(0.2)\n"
+            "    bar.update(step, force_update=True)\nprint('12/40 [not a bar]', 'done')")
+    cells = [nbformat.v4.new_markdown_cell("## 1. Train"), nbformat.v4.new_code_cell(code)]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), notebooks / "01_step.ipynb")
+    assert run_course("smoke", notebook_dir=notebooks, output_dir=tmp_path / "out", baseline=False,
+                      progress_every=0.0) == 0
+    lines = capsys.readouterr().out.splitlines()
+    bars = [line.strip() for line in lines if line.startswith("    ")]
+    assert any(line.startswith("games: 100%") and "3/3 [" in line for line in bars), bars
+    assert any(line.startswith("step 2/3 ") and " < " in line for line in bars), bars  # with the time left
+    assert not any("not a bar" in line for line in lines)  # the notebook's own print is not a bar
+    assert lines.index("  1. Train …") < lines.index(next(line for line in lines if "games:" in line))
+
+
+def test_cell_progress_prints_a_bar_only_after_a_quiet_spell() -> None:
+    from wordle_helpers.course import CellProgress
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## 1. Build"),
+                                               nbformat.v4.new_code_cell("a")])
+    # A tqdm widget's update as tqdm sends it: the left-hand text, then the count (figure spaces, escapes).
+    tqdm_update = [{"msg_type": "comm_msg",
+                    "content": {"data": {"method": "update", "state": {"value": text}}}}
+                   for text in ("words:\u2007\u200745%",
+                                "\u2007450/1000\u2007[00:10&lt;00:12,\u200740.1it/s]")]
+    stream = {"msg_type": "stream", "content": {"name": "stdout", "text": "no bar here\n"}}
+    bar = "    words: 45% 450/1000 [00:10<00:12, 40.1it/s]"
+    for every_seconds, expected in [(0.0, ["  1. Build …", bar]),
+                                    (float("inf"), ["  1. Build …"])]:
+        lines: list[str] = []
+        progress = CellProgress(notebook, every_seconds=every_seconds,
+                                out=lambda line, **_: lines.append(line))
+        progress.on_cell_execute(cell=notebook.cells[1], cell_index=1)
+        for msg in [stream, *tqdm_update]:
+            progress.on_message(msg)
+        assert lines == expected
+
+
 def test_cell_progress_reports_the_time_of_slow_sections_only() -> None:
     from wordle_helpers.course import CellProgress
 

@@ -6,8 +6,10 @@ Executes ``notebooks/NN_*.ipynb`` in order with the chosen profile, keeps the ex
 
 from __future__ import annotations
 
+import html
 import os
 from pathlib import Path
+import re
 import time
 from typing import TYPE_CHECKING
 
@@ -99,12 +101,26 @@ def voila_command(port: int = 8866, ip: str = "127.0.0.1", notebook: Path = NOTE
     return command + (["--KernelManager.transport_encryption=auto"] if _has_curve() else [])
 
 
+# transformers' notebook bar: <progress …></progress> [ 10/100 00:05 < 00:45, 1.92 it/s, Epoch 0.10/1]
+_TRAINER_LABEL = re.compile(r"</progress>\s*\[\s*(\d+/\d+[^\]]*)\]")
+# tqdm's right-hand text: 450/1000 [00:10<00:12, 40.1it/s]
+_TQDM_COUNT = re.compile(r"\d+/\d+\s*\[[\d:]+<[\d:?]+")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _plain(text: str) -> str:
+    """Widget or HTML text as one plain line (tqdm pads with figure spaces and escapes ``&``)."""
+    return " ".join(html.unescape(_TAG.sub(" ", text)).replace("\u2007", " ").split())
+
+
 class CellProgress:
     """What ``make course`` prints while a notebook runs: each section's heading as its first code cell
-    starts, and how long a slow section took, so a run of most of an hour is never silent for long."""
+    starts, the latest progress bar's state once a minute while a section runs long (a trainer's steps, a
+    tqdm bar's count and time left), and how long a slow section took, so a run of most of an hour is never
+    silent for long."""
 
-    def __init__(self, notebook, slow_seconds: float = 30.0, out=print) -> None:
-        self.slow_seconds, self.out = slow_seconds, out
+    def __init__(self, notebook, slow_seconds: float = 30.0, every_seconds: float = 60.0, out=print) -> None:
+        self.slow_seconds, self.every_seconds, self.out = slow_seconds, every_seconds, out
         self.sections: dict[int, str] = {}  # index of a section's first code cell -> its heading
         heading = None
         for index, cell in enumerate(notebook.cells):
@@ -114,12 +130,43 @@ class CellProgress:
             elif cell.cell_type == "code" and heading is not None:
                 self.sections[index], heading = heading, None
         self.began: float | None = None
+        self.reported = time.perf_counter()  # when the last line was printed
+        self.bar_left = ""  # a tqdm widget's left-hand text ("words: 45%"), sent just before its count
 
     def on_cell_execute(self, cell, cell_index: int, **_) -> None:
         if cell_index in self.sections:
             self.finish()
             self.out(f"  {self.sections[cell_index]} …", flush=True)
-            self.began = time.perf_counter()
+            self.began = self.reported = time.perf_counter()
+
+    def on_message(self, msg: dict) -> None:
+        """Note a kernel message; print the progress it carries if nothing was printed for a while."""
+        text = self.progress_text(msg)
+        if text and time.perf_counter() - self.reported >= self.every_seconds:
+            self.out(f"    {text}", flush=True)
+            self.reported = time.perf_counter()
+
+    def progress_text(self, msg: dict) -> str | None:
+        """The progress a kernel message shows, as one line, or ``None``: a trainer's notebook bar (HTML
+        display), a tqdm widget's count (widget update) or a tqdm line written to a stream."""
+        kind, content = msg.get("msg_type"), msg.get("content") or {}
+        if kind in ("display_data", "update_display_data"):
+            found = _TRAINER_LABEL.search(str((content.get("data") or {}).get("text/html", "")))
+            return f"step {_plain(found.group(1))}" if found else None
+        if kind == "comm_msg":
+            value = ((content.get("data") or {}).get("state") or {}).get("value")
+            if not isinstance(value, str):
+                return None
+            text = _plain(value)
+            if _TQDM_COUNT.search(text):
+                return f"{self.bar_left} {text}".strip()
+            self.bar_left = text
+            return None
+        if kind == "stream":
+            lines = re.split(r"[\r\n]", str(content.get("text", "")))  # a bar redraws after a carriage return
+            pieces = [piece for piece in lines if _TQDM_COUNT.search(piece)]
+            return _plain(pieces[-1]) if pieces else None
+        return None
 
     def finish(self) -> None:
         """Report the section that just ended, if it was slow (also the notebook's last one)."""
@@ -128,19 +175,32 @@ class CellProgress:
         self.began = None
 
 
+def _reporting_client(notebook, progress: CellProgress, **kwargs):
+    """nbclient's ``NotebookClient`` that shows ``progress`` every kernel message it processes."""
+    from nbclient import NotebookClient
+
+    class ReportingClient(NotebookClient):
+        def process_message(self, msg, cell, cell_index):
+            progress.on_message(msg)
+            return super().process_message(msg, cell, cell_index)
+
+    return ReportingClient(notebook, on_cell_execute=progress.on_cell_execute, **kwargs)
+
+
 def run_course(
     profile: str | None = None,
     notebook_dir: Path = NOTEBOOK_DIR,
     output_dir: Path = OUTPUT_DIR,
     baseline: bool = True,
+    progress_every: float = 60.0,
 ) -> int:
     """Run the solver baseline, then every notebook in order; print a summary; return an exit code.
 
     Executed copies go to ``output_dir/<profile>/notebooks``; the first failing notebook stops the run.
     An unknown profile raises :class:`~wordle_helpers.profiles.UnknownProfileError` before anything runs.
+    A long section shows its progress bar's state every ``progress_every`` seconds.
     """
     import nbformat
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     profile = get_profile(profile).name  # $WORDLE_PROFILE or laptop when None; an unknown name stops here
@@ -161,10 +221,9 @@ def run_course(
         print(f"running {path.name} …", flush=True)
         notebook = nbformat.read(path, as_version=4)
         began = time.perf_counter()
-        progress = CellProgress(notebook)
-        client = NotebookClient(notebook, timeout=None, kernel_name="python3", config=config,
-                                resources={"metadata": {"path": str(notebook_dir)}},
-                                on_cell_execute=progress.on_cell_execute)
+        progress = CellProgress(notebook, every_seconds=progress_every)
+        client = _reporting_client(notebook, progress, timeout=None, kernel_name="python3", config=config,
+                                   resources={"metadata": {"path": str(notebook_dir)}})
         try:
             client.execute(env=kernel_env)
             outcome = "ok"
