@@ -30,6 +30,29 @@ def test_group_advantages() -> None:
     assert group_advantages([0.5, 0.5, 0.5]) == [0.0, 0.0, 0.0]  # an equal-reward group teaches nothing
 
 
+def test_a_noisy_training_curve_shows_its_trend() -> None:
+    """Notebook 04's reward curve: the first and last fifth of the run, and a running mean as the line."""
+    from wordle_helpers.figures import plot_training_curves, running_mean
+    from wordle_helpers.grpo import log_trend
+
+    rewards = [1.0, 3.0] * 5  # steps 5 to 50; alternating, with a flat trend
+    log = [{"step": 5 * (i + 1), "reward": r, "frac_reward_zero_std": 0.1} for i, r in enumerate(rewards)]
+    log.append({"train_seconds": 12.0})  # the run's closing entry, not a step
+    assert log_trend(log, "reward") == (2.0, 2.0)
+    assert log_trend(log[:-1] + [{"step": 55, "reward": 9.0}], "reward", share=0.1) == (1.0, 9.0)
+    with pytest.raises(ValueError, match="no logged step holds 'kl'.*reward"):
+        log_trend(log, "kl")
+    assert list(running_mean([1.0, 3.0, 1.0, 3.0, 5.0], 3)) == [2.0, 5 / 3, 7 / 3, 3.0, 4.0]
+    assert list(running_mean([1.0, 3.0, 1.0, 3.0], 2)) == [1.0, 2.0, 2.0, 2.0]
+    assert list(running_mean([4.0, 8.0], 1)) == [4.0, 8.0]
+    axes = plot_training_curves({"GRPO": log}, ["reward"], "Rewards", smooth=4).axes[0]
+    lines = axes.get_lines()
+    assert len(lines) == 2 and lines[0].get_alpha() == 0.25  # the logged values faintly, their running mean
+    assert list(lines[1].get_ydata()) == pytest.approx(list(running_mean(rewards, 4)))
+    assert lines[1].get_label() == "reward" and "running mean of 4" in axes.get_title()
+    assert len(plot_training_curves({"GRPO": log}, ["reward"], "Rewards").axes[0].get_lines()) == 1
+
+
 def test_paired_comparison_counts_and_p_value() -> None:
     before = {f"s{i}": 0 for i in range(20)}
     after = {f"s{i}": (3 if i < 10 else 0) for i in range(20)}

@@ -131,9 +131,18 @@ def plot_rates(results: Mapping[str, Mapping[str, float]], keys: Sequence[str], 
     return fig
 
 
+def running_mean(values: Sequence[float], window: int) -> np.ndarray:
+    """Each value averaged with its neighbours: the ``window`` values centred on it, fewer at the ends
+    (notebook 04: the trend of a noisy training log)."""
+    data, window = np.asarray(values, dtype=float), max(window, 1)
+    half = window // 2
+    return np.array([data[max(0, i - half):i - half + window].mean() for i in range(len(data))])
+
+
 def plot_training_curves(logs: Mapping[str, Sequence[Mapping[str, float]]], keys: Sequence[str], title: str,
-                         ylabel: str = "value") -> plt.Figure:
-    """Lines of logged values against step: one line per (run, key) (notebook 04)."""
+                         ylabel: str = "value", smooth: int = 1) -> plt.Figure:
+    """Lines of logged values against step: one line per (run, key) (notebook 04). With ``smooth`` > 1 the
+    logged values are drawn faintly and their running mean over ``smooth`` logged steps as the line."""
     fig, (ax,) = new_figure()
     for run, log in logs.items():
         for key in keys:
@@ -141,10 +150,17 @@ def plot_training_curves(logs: Mapping[str, Sequence[Mapping[str, float]]], keys
             if points:
                 steps, values = zip(*points)
                 label = key.replace("rewards/", "").replace("/mean", "")
-                ax.plot(steps, values, marker=".", label=f"{run}: {label}" if len(logs) > 1 else label)
+                label = f"{run}: {label}" if len(logs) > 1 else label
+                if smooth > 1:
+                    raw, = ax.plot(steps, values, marker=".", alpha=0.25, linewidth=0.8)
+                    mean = running_mean(values, smooth)
+                    ax.plot(steps, mean, color=raw.get_color(), linewidth=2, label=label)
+                else:
+                    ax.plot(steps, values, marker=".", label=label)
     ax.set_xlabel("step")
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    note = f"\n(faint: each logged step; line: running mean of {smooth})" if smooth > 1 else ""
+    ax.set_title(title + note)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return fig

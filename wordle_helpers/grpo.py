@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -299,6 +300,17 @@ def train_grpo(profile: Profile, start: str = "sft", max_steps: int | None = Non
     log = [*trainer.state.log_history, {"prepare_seconds": prepare_seconds, "train_seconds": clock.seconds(),
                                         "resumed_at_step": clock.resumed_at_step}]
     return finish_run(trainer, out, "log.json", log)
+
+
+def log_trend(log: Sequence[Mapping[str, float]], key: str = "reward",
+              share: float = 0.2) -> tuple[float, float]:
+    """The mean of ``key`` over the first and the last ``share`` of the logged steps that hold it: whether a
+    noisy training curve rose (notebook 04)."""
+    values = [float(entry[key]) for entry in log if key in entry and "step" in entry]
+    if not values:
+        raise ValueError(f"no logged step holds {key!r}; logged keys: {sorted({k for e in log for k in e})}")
+    count = max(1, round(len(values) * share))
+    return float(np.mean(values[:count])), float(np.mean(values[-count:]))
 
 
 def training_log(profile: Profile, stage: str = "grpo") -> list[dict[str, float]]:
