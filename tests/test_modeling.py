@@ -339,3 +339,29 @@ def test_the_run_clock_resumes_from_the_last_checkpoint_and_survives_a_missing_r
     clock = run_clock(work, time.perf_counter())
     assert (clock.resumed_at_step, clock.earlier) == (150, 0.0)
     assert "no wall time recorded" in caplog.text
+
+
+def test_the_library_deprecation_is_hidden_within_the_block_only(smoke_base) -> None:
+    """transformers warns whenever PEFT or TRL read ``is_gradient_checkpointing``; the helpers that call them
+    hide that warning, and leave the warning filters as they found them."""
+    import warnings
+
+    from wordle_helpers.modeling import library_deprecations_hidden, load_base_model
+    from wordle_helpers.sft import adapter_and_optimizer
+
+    def deprecations(caught: list[warnings.WarningMessage]) -> int:
+        return sum("is_gradient_checkpointing" in str(w.message) for w in caught)
+
+    model, _ = smoke_base
+    filters = list(warnings.filters)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert model.is_gradient_checkpointing is False and deprecations(caught) == 1
+        with library_deprecations_hidden():
+            assert model.is_gradient_checkpointing is False
+        assert deprecations(caught) == 1
+        fresh, _ = load_base_model(get_profile("smoke"))  # get_peft_model wraps it in place
+        adapter_and_optimizer(get_profile("smoke"), fresh)
+        assert deprecations(caught) == 1
+        assert model.is_gradient_checkpointing is False and deprecations(caught) == 2  # outside: warned again
+    assert warnings.filters == filters

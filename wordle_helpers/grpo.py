@@ -23,7 +23,8 @@ import numpy as np
 
 from wordle_helpers.evaluation import GameRecord, GameState, ModelPlayer, play_games
 from wordle_helpers.game import MAX_GUESSES
-from wordle_helpers.modeling import checkpoint_dir, common_training_args, load_base_model
+from wordle_helpers.modeling import (checkpoint_dir, common_training_args, library_deprecations_hidden,
+                                     load_base_model)
 from wordle_helpers.profiles import Profile
 from wordle_helpers.prompts import build_messages
 from wordle_helpers.rewards import combined_reward, history_cell, make_rewards, parse_history, with_constants
@@ -235,7 +236,8 @@ def _starting_model(profile: Profile, start: str):
     adapter = checkpoint_dir(profile, "sft") / "final"  # its presence is checked by build_grpo_trainer
     model, tokenizer = load_base_model(profile)
     if start == "sft":
-        return PeftModel.from_pretrained(model, str(adapter), is_trainable=True), tokenizer, None
+        with library_deprecations_hidden():
+            return PeftModel.from_pretrained(model, str(adapter), is_trainable=True), tokenizer, None
     return model, tokenizer, lora_config(profile)
 
 
@@ -256,8 +258,9 @@ def build_grpo_trainer(profile: Profile, start: str = "sft", max_steps: int | No
     if dataset is None:  # own-play states only from the SFT model: the base model's games are all misses
         dataset = grpo_training_data(profile, tokenizer, model=model if start == "sft" else None)
     tokenizer.padding_side = "left"
-    return GRPOTrainer(model=model, reward_funcs=reward_functions(profile), args=args, train_dataset=dataset,
-                       processing_class=tokenizer, peft_config=peft_config)
+    with library_deprecations_hidden():  # with a peft_config, TRL wraps the model in a PeftModel here
+        return GRPOTrainer(model=model, reward_funcs=reward_functions(profile), args=args,
+                           train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config)
 
 
 def run_description(profile: Profile, start: str = "sft", max_steps: int | None = None) -> dict[str, object]:
@@ -296,7 +299,8 @@ def train_grpo(profile: Profile, start: str = "sft", max_steps: int | None = Non
         return done
     clock = run_clock(out, time.perf_counter(), resume)
     trainer.add_callback(clock)
-    trainer.train(resume_from_checkpoint=clock.checkpoint)
+    with library_deprecations_hidden():  # TRL reads it at every generation step
+        trainer.train(resume_from_checkpoint=clock.checkpoint)
     log = [*trainer.state.log_history, {"prepare_seconds": prepare_seconds, "train_seconds": clock.seconds(),
                                         "resumed_at_step": clock.resumed_at_step}]
     return finish_run(trainer, out, "log.json", log)

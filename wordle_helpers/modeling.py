@@ -14,6 +14,7 @@ Introduced in notebook 03. ``load_base_model(profile)`` returns ``(model, tokeni
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import asdict
 import hashlib
 import json
@@ -23,6 +24,7 @@ import re
 import shutil
 import time
 from typing import TYPE_CHECKING
+import warnings
 
 import numpy as np
 
@@ -331,6 +333,17 @@ def finished_adapter(out: Path) -> Path | None:
 def file_digest(path: Path) -> str:
     """A short hash of a file's bytes (an adapter's weights), or ``"missing"``."""
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else "missing"
+
+
+@contextmanager
+def library_deprecations_hidden():
+    """Within the block, hide the FutureWarning transformers gives whenever PEFT or TRL read its deprecated
+    ``is_gradient_checkpointing``: library internals a learner cannot act on, printed a dozen times across
+    notebooks 03-05. The warning filters are as before once the block ends."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated",
+                                category=FutureWarning)
+        yield
 
 
 def main_process_first():
@@ -682,7 +695,8 @@ def _with_adapter(profile: Profile, adapter: Path, merge: bool):
     from peft import PeftModel
 
     model, tokenizer = load_base_model(profile)
-    model = PeftModel.from_pretrained(model, str(adapter))
+    with library_deprecations_hidden():
+        model = PeftModel.from_pretrained(model, str(adapter))
     if merge:
         model = model.merge_and_unload()
     return model, tokenizer

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from wordle_helpers.modeling import checkpoint_dir, common_training_args, load_base_model
+from wordle_helpers.modeling import (checkpoint_dir, common_training_args, library_deprecations_hidden,
+                                     load_base_model)
 from wordle_helpers.profiles import Profile
 from wordle_helpers.prompts import ASSISTANT_PREFILL
 
@@ -226,7 +227,8 @@ def adapter_and_optimizer(profile: Profile, model):
     # sampling, the own-word labels), so the CLI and the notebook train the same model.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(profile.data.seed)
-        model = get_peft_model(model, lora_config(profile))
+        with library_deprecations_hidden():
+            model = get_peft_model(model, lora_config(profile))
     trainable = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
     embedding = [p for name, p in trainable if "modules_to_save" in name]
     adapter = [p for name, p in trainable if "modules_to_save" not in name]
