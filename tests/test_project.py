@@ -86,7 +86,8 @@ def test_course_runner_names_each_section_as_it_starts(tmp_path: Path,
     nbformat.write(nbformat.v4.new_notebook(cells=cells), notebooks / "01_step.ipynb")
     assert run_course("smoke", notebook_dir=notebooks, output_dir=tmp_path / "out", baseline=False) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[:3] == ["running 01_step.ipynb …", "  1. Data …", "  2. Training …"]
+    assert lines[0].startswith("machine speed: ")
+    assert lines[1:4] == ["running 01_step.ipynb …", "  1. Data …", "  2. Training …"]
 
 
 def test_course_runner_shows_progress_bars_inside_a_long_section(tmp_path: Path,
@@ -212,6 +213,25 @@ def test_course_summary_shows_the_evaluation_this_run_wrote(tmp_path: Path, caps
     assert "+7.0 points, p = 0.012" in out
     assert "sft -> noise x6 (paired)" in out and "-2.0, +1.5 points; games played differently 38, 45 (grpo 40)" in out
     assert json.loads(target.read_text())["players"]["sft"]["games"] == 200
+    # The machine's speed at both ends, right under the profile: which kind of hour the times come from.
+    summary = out[out.index("profile "):].splitlines()
+    assert re.fullmatch(r"machine speed +\d+ GFLOP/s at the start, \d+ at the end "
+                        r"\(float32 matrix products, \d+ threads\)", summary[1]), summary[:2]
+
+
+def test_machine_speed_counts_the_products_done_in_the_time_taken() -> None:
+    import math
+
+    import torch
+
+    from wordle_helpers.course import machine_speed
+
+    ticks = iter([0.0, 0.25, 0.5, 0.75, 1.0, 1.25])  # four products, the fourth ends at one second
+    speed, threads = machine_speed(seconds=1.0, size=64, clock=lambda: next(ticks))
+    assert speed == pytest.approx(4 * 2 * 64**3 / 1e9)
+    assert next(ticks) == 1.25 and threads == torch.get_num_threads()
+    real, _ = machine_speed(seconds=0.05, size=64)
+    assert math.isfinite(real) and real > 0
 
 
 def test_output_dir_moves_caches_and_quick_figures(tmp_path: Path) -> None:

@@ -42,6 +42,24 @@ def _solver_baseline() -> list[tuple[str, str]]:
     ]
 
 
+def machine_speed(seconds: float = 1.0, size: int = 512, clock=time.perf_counter) -> tuple[float, int]:
+    """How fast this machine computes right now: float32 products of two ``size`` × ``size`` matrices, in
+    GFLOP/s, on torch's threads (returned too). ``make course`` measures it as it starts and ends, since the
+    load of a shared machine moves the course's times by a third and more: the figure says which kind of hour
+    a run's times come from."""
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    left, right = (torch.rand(size, size, generator=generator) for _ in range(2))
+    torch.mm(left, right)  # the first product allocates and warms up; not timed
+    products, began = 0, clock()
+    while True:
+        torch.mm(left, right)
+        products += 1
+        if (elapsed := clock() - began) >= seconds:
+            return 2 * size**3 * products / elapsed / 1e9, torch.get_num_threads()
+
+
 def evaluation_summary(path: Path) -> list[tuple[str, str]]:
     """Test-set win rates from notebook 05's ``eval.json``, one summary line per player."""
     import json
@@ -193,12 +211,14 @@ def run_course(
     output_dir: Path = OUTPUT_DIR,
     baseline: bool = True,
     progress_every: float = 60.0,
+    speed_seconds: float = 1.0,
 ) -> int:
     """Run the solver baseline, then every notebook in order; print a summary; return an exit code.
 
     Executed copies go to ``output_dir/<profile>/notebooks``; the first failing notebook stops the run.
     An unknown profile raises :class:`~wordle_helpers.profiles.UnknownProfileError` before anything runs.
-    A long section shows its progress bar's state every ``progress_every`` seconds.
+    A long section shows its progress bar's state every ``progress_every`` seconds. The machine's speed
+    (:func:`machine_speed`, ``speed_seconds`` each time) is measured at the start and the end.
     """
     import nbformat
     from nbclient.exceptions import CellExecutionError
@@ -207,6 +227,9 @@ def run_course(
     kernel_env = {**os.environ, "WORDLE_PROFILE": profile}  # the notebooks read the profile from here
     summary: list[tuple[str, str]] = [("profile", profile)]
     start, started_at = time.perf_counter(), time.time()
+    speed_before, threads = machine_speed(speed_seconds)
+    measured = f"float32 matrix products, {threads} threads"
+    print(f"machine speed: {speed_before:.0f} GFLOP/s ({measured})", flush=True)
     if baseline:
         print("solver baseline: every answer …", flush=True)
         summary += _solver_baseline()
@@ -240,6 +263,9 @@ def run_course(
     if report.exists() and report.stat().st_mtime >= started_at:  # only what this run's notebook 05 wrote
         summary += evaluation_summary(report)
     summary.append(("total", f"{time.perf_counter() - start:.0f} s"))
+    speed_after, _ = machine_speed(speed_seconds)
+    summary.insert(1, ("machine speed",
+                       f"{speed_before:.0f} GFLOP/s at the start, {speed_after:.0f} at the end ({measured})"))
     width = max(len(name) for name, _ in summary)
     print("\n".join(f"{name:<{width}}  {value}" for name, value in summary))
     return status
