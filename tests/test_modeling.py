@@ -365,3 +365,22 @@ def test_the_library_deprecation_is_hidden_within_the_block_only(smoke_base) -> 
         assert deprecations(caught) == 1
         assert model.is_gradient_checkpointing is False and deprecations(caught) == 2  # outside: warned again
     assert warnings.filters == filters
+
+
+def test_pretraining_speed_counts_the_steps_done_in_the_time_taken() -> None:
+    """``make course`` prints how fast the machine runs the base model's pretraining step, at both ends."""
+    import math
+
+    import torch
+
+    from wordle_helpers.modeling import pretraining_speed
+
+    smoke = get_profile("smoke")
+    rng = torch.random.get_rng_state()
+    ticks = iter([0.0, 0.5, 1.0, 1.5, 2.5, 3.0])  # four steps, the fourth ends past the two seconds
+    assert pretraining_speed(smoke, seconds=2.0, clock=lambda: next(ticks)) == pytest.approx(4 / 2.5)
+    assert next(ticks) == 3.0  # no step after the time is up
+    # Its random model and tokens leave the caller's random draws alone.
+    assert torch.equal(torch.random.get_rng_state(), rng)
+    real = pretraining_speed(smoke, seconds=0.05)
+    assert math.isfinite(real) and real > 0

@@ -215,23 +215,9 @@ def test_course_summary_shows_the_evaluation_this_run_wrote(tmp_path: Path, caps
     assert json.loads(target.read_text())["players"]["sft"]["games"] == 200
     # The machine's speed at both ends, right under the profile: which kind of hour the times come from.
     summary = out[out.index("profile "):].splitlines()
-    assert re.fullmatch(r"machine speed +\d+ GFLOP/s at the start, \d+ at the end "
-                        r"\(float32 matrix products, \d+ threads\)", summary[1]), summary[:2]
-
-
-def test_machine_speed_counts_the_products_done_in_the_time_taken() -> None:
-    import math
-
-    import torch
-
-    from wordle_helpers.course import machine_speed
-
-    ticks = iter([0.0, 0.25, 0.5, 0.75, 1.0, 1.25])  # four products, the fourth ends at one second
-    speed, threads = machine_speed(seconds=1.0, size=64, clock=lambda: next(ticks))
-    assert speed == pytest.approx(4 * 2 * 64**3 / 1e9)
-    assert next(ticks) == 1.25 and threads == torch.get_num_threads()
-    real, _ = machine_speed(seconds=0.05, size=64)
-    assert math.isfinite(real) and real > 0
+    assert re.fullmatch(r"machine speed +[\d.]+ steps/s at the start, [\d.]+ at the end "
+                        r"\(the smoke base model's pretraining step, (bf16 mixed|float32), \d+ threads\)",
+                        summary[1]), summary[:2]
 
 
 def test_output_dir_moves_caches_and_quick_figures(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import re
 import time
 from typing import TYPE_CHECKING
 
-from wordle_helpers.profiles import OUTPUT_DIR, get_profile
+from wordle_helpers.profiles import OUTPUT_DIR, Profile, get_profile
 
 if TYPE_CHECKING:
     from traitlets.config import Config
@@ -42,22 +42,16 @@ def _solver_baseline() -> list[tuple[str, str]]:
     ]
 
 
-def machine_speed(seconds: float = 1.0, size: int = 512, clock=time.perf_counter) -> tuple[float, int]:
-    """How fast this machine computes right now: float32 products of two ``size`` × ``size`` matrices, in
-    GFLOP/s, on torch's threads (returned too). ``make course`` measures it as it starts and ends, since the
-    load of a shared machine moves the course's times by a third and more: the figure says which kind of hour
-    a run's times come from."""
+def _machine_speed(profile: Profile, seconds: float) -> tuple[float, str]:
+    """Steps a second of the tiny base model's pretraining now, and what was measured, in words."""
     import torch
 
-    generator = torch.Generator().manual_seed(0)
-    left, right = (torch.rand(size, size, generator=generator) for _ in range(2))
-    torch.mm(left, right)  # the first product allocates and warms up; not timed
-    products, began = 0, clock()
-    while True:
-        torch.mm(left, right)
-        products += 1
-        if (elapsed := clock() - began) >= seconds:
-            return 2 * size**3 * products / elapsed / 1e9, torch.get_num_threads()
+    from wordle_helpers.modeling import cpu_has_native_bf16, pretraining_speed
+
+    tiny = profile if profile.model.is_tiny else get_profile("laptop")
+    precision = "bf16 mixed" if tiny.model.pretrain_bf16 and cpu_has_native_bf16() else "float32"
+    what = f"the {tiny.name} base model's pretraining step, {precision}, {torch.get_num_threads()} threads"
+    return pretraining_speed(tiny, seconds), what
 
 
 def evaluation_summary(path: Path) -> list[tuple[str, str]]:
@@ -217,8 +211,9 @@ def run_course(
 
     Executed copies go to ``output_dir/<profile>/notebooks``; the first failing notebook stops the run.
     An unknown profile raises :class:`~wordle_helpers.profiles.UnknownProfileError` before anything runs.
-    A long section shows its progress bar's state every ``progress_every`` seconds. The machine's speed
-    (:func:`machine_speed`, ``speed_seconds`` each time) is measured at the start and the end.
+    A long section shows its progress bar's state every ``progress_every`` seconds. The machine's speed at
+    the tiny base model's pretraining step (:func:`~wordle_helpers.modeling.pretraining_speed`, for
+    ``speed_seconds`` each time; the laptop model's for the gpu profile) is measured at the start and the end.
     """
     import nbformat
     from nbclient.exceptions import CellExecutionError
@@ -227,9 +222,8 @@ def run_course(
     kernel_env = {**os.environ, "WORDLE_PROFILE": profile}  # the notebooks read the profile from here
     summary: list[tuple[str, str]] = [("profile", profile)]
     start, started_at = time.perf_counter(), time.time()
-    speed_before, threads = machine_speed(speed_seconds)
-    measured = f"float32 matrix products, {threads} threads"
-    print(f"machine speed: {speed_before:.0f} GFLOP/s ({measured})", flush=True)
+    speed_before, measured = _machine_speed(get_profile(profile), speed_seconds)  # the steps the build takes
+    print(f"machine speed: {speed_before:.1f} steps/s ({measured})", flush=True)
     if baseline:
         print("solver baseline: every answer …", flush=True)
         summary += _solver_baseline()
@@ -263,9 +257,9 @@ def run_course(
     if report.exists() and report.stat().st_mtime >= started_at:  # only what this run's notebook 05 wrote
         summary += evaluation_summary(report)
     summary.append(("total", f"{time.perf_counter() - start:.0f} s"))
-    speed_after, _ = machine_speed(speed_seconds)
+    speed_after, _ = _machine_speed(get_profile(profile), speed_seconds)
     summary.insert(1, ("machine speed",
-                       f"{speed_before:.0f} GFLOP/s at the start, {speed_after:.0f} at the end ({measured})"))
+                       f"{speed_before:.1f} steps/s at the start, {speed_after:.1f} at the end ({measured})"))
     width = max(len(name) for name, _ in summary)
     print("\n".join(f"{name:<{width}}  {value}" for name, value in summary))
     return status

@@ -446,6 +446,58 @@ def run_clock(out: Path, started: float, resume: bool = True):
     return RunClock()
 
 
+def tiny_config(settings, vocab_size: int, **tokens: int | None):
+    """The tiny base model's Qwen2 configuration for a profile's model settings (notebook 03)."""
+    from transformers import Qwen2Config
+
+    return Qwen2Config(
+        vocab_size=vocab_size,
+        hidden_size=settings.hidden_size,
+        intermediate_size=settings.intermediate_size,
+        num_hidden_layers=settings.layers,
+        num_attention_heads=settings.heads,
+        num_key_value_heads=settings.kv_heads,
+        max_position_embeddings=settings.max_positions,
+        tie_word_embeddings=True,
+        bos_token_id=None,
+        **tokens,
+    )
+
+
+def pretraining_speed(profile: Profile, seconds: float = 2.0, clock=time.perf_counter) -> float:
+    """How fast this machine trains the profile's tiny base model right now, in steps a second: a freshly
+    initialised model of its size on random tokens, the build's batch, window and precision, AdamW (a bare
+    step, without the trainer around it; the build takes ``pretrain_steps`` of them). ``make course`` measures
+    it as it starts and ends, since the load of a shared machine moves the course's times by a third and more:
+    the figure says which kind of hour a run's times come from."""
+    import torch
+    from transformers import Qwen2ForCausalLM
+
+    settings = profile.model
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = Qwen2ForCausalLM(tiny_config(settings, settings.vocab_size))
+        shape = (settings.pretrain_batch, settings.pretrain_max_length)
+        tokens = torch.randint(0, settings.vocab_size, shape)
+    optimizer = torch.optim.AdamW(model.parameters())
+    mixed = settings.pretrain_bf16 and cpu_has_native_bf16()
+
+    def step() -> None:
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=mixed):
+            loss = model(input_ids=tokens, labels=tokens).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+
+    step()  # the first step allocates; not timed
+    steps, began = 0, clock()
+    while True:
+        step()
+        steps += 1
+        if (elapsed := clock() - began) >= seconds:
+            return steps / elapsed
+
+
 def build_tiny_base(profile: Profile, force: bool = False) -> Path:
     """Train the tokenizer and pretrain the tiny base model (TRL SFTTrainer, all parameters, plain text).
 
@@ -456,7 +508,7 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
     the checkpoint it resumed as well).
     """
     import torch
-    from transformers import Qwen2Config, Qwen2ForCausalLM
+    from transformers import Qwen2ForCausalLM
     from trl import SFTConfig, SFTTrainer
 
     target = base_dir(profile)
@@ -470,19 +522,8 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
     logger.info("building the tiny base model for profile %s", profile.name)
     tokenizer = train_tokenizer(tokenizer_texts(settings.tokenizer_games, seed), settings.vocab_size)
     torch.manual_seed(seed)
-    config = Qwen2Config(
-        vocab_size=len(tokenizer),
-        hidden_size=settings.hidden_size,
-        intermediate_size=settings.intermediate_size,
-        num_hidden_layers=settings.layers,
-        num_attention_heads=settings.heads,
-        num_key_value_heads=settings.kv_heads,
-        max_position_embeddings=settings.max_positions,
-        tie_word_embeddings=True,
-        bos_token_id=None,
-        eos_token_id=tokenizer.convert_tokens_to_ids(END_OF_TEXT),
-        pad_token_id=tokenizer.pad_token_id,
-    )
+    config = tiny_config(settings, len(tokenizer), eos_token_id=tokenizer.convert_tokens_to_ids(END_OF_TEXT),
+                         pad_token_id=tokenizer.pad_token_id)
     model = Qwen2ForCausalLM(config)
     texts = pretraining_texts(settings.pretrain_games, seed, answer_repeats=settings.answer_list_repeats,
                               drills_per_game=settings.drills_per_game)
