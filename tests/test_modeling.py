@@ -369,6 +369,7 @@ def test_the_library_deprecation_is_hidden_within_the_block_only(smoke_base) -> 
 
 def test_pretraining_speed_counts_the_steps_done_in_the_time_taken() -> None:
     """``make course`` prints how fast the machine runs the base model's pretraining step, at both ends."""
+    from dataclasses import replace
     import math
 
     import torch
@@ -378,9 +379,13 @@ def test_pretraining_speed_counts_the_steps_done_in_the_time_taken() -> None:
     smoke = get_profile("smoke")
     rng = torch.random.get_rng_state()
     ticks = iter([0.0, 0.5, 1.0, 1.5, 2.5, 3.0])  # four steps, the fourth ends past the two seconds
-    assert pretraining_speed(smoke, seconds=2.0, clock=lambda: next(ticks)) == pytest.approx(4 / 2.5)
+    speed, precision = pretraining_speed(smoke, seconds=2.0, clock=lambda: next(ticks))
+    assert speed == pytest.approx(4 / 2.5) and precision in ("bf16 mixed", "float32")
     assert next(ticks) == 3.0  # no step after the time is up
     # Its random model and tokens leave the caller's random draws alone.
     assert torch.equal(torch.random.get_rng_state(), rng)
-    real = pretraining_speed(smoke, seconds=0.05)
+    real, _ = pretraining_speed(smoke, seconds=0.05)
     assert math.isfinite(real) and real > 0
+    # A profile that builds in float32 is timed in float32, whatever the CPU offers.
+    full = replace(smoke, model=replace(smoke.model, pretrain_bf16=False))
+    assert pretraining_speed(full, seconds=0.05)[1] == "float32"

@@ -46,12 +46,12 @@ def _machine_speed(profile: Profile, seconds: float) -> tuple[float, str]:
     """Steps a second of the tiny base model's pretraining now, and what was measured, in words."""
     import torch
 
-    from wordle_helpers.modeling import cpu_has_native_bf16, pretraining_speed
+    from wordle_helpers.modeling import pretraining_speed
 
     tiny = profile if profile.model.is_tiny else get_profile("laptop")
-    precision = "bf16 mixed" if tiny.model.pretrain_bf16 and cpu_has_native_bf16() else "float32"
-    what = f"the {tiny.name} base model's pretraining step, {precision}, {torch.get_num_threads()} threads"
-    return pretraining_speed(tiny, seconds), what
+    speed, precision = pretraining_speed(tiny, seconds)
+    threads = torch.get_num_threads()
+    return speed, f"the {tiny.name} base model's pretraining step, {precision}, {threads} threads"
 
 
 def evaluation_summary(path: Path) -> list[tuple[str, str]]:
@@ -218,11 +218,12 @@ def run_course(
     import nbformat
     from nbclient.exceptions import CellExecutionError
 
-    profile = get_profile(profile).name  # $WORDLE_PROFILE or laptop when None; an unknown name stops here
+    chosen = get_profile(profile)  # $WORDLE_PROFILE or laptop when None; an unknown name stops here
+    profile = chosen.name
     kernel_env = {**os.environ, "WORDLE_PROFILE": profile}  # the notebooks read the profile from here
     summary: list[tuple[str, str]] = [("profile", profile)]
     start, started_at = time.perf_counter(), time.time()
-    speed_before, measured = _machine_speed(get_profile(profile), speed_seconds)  # the steps the build takes
+    speed_before, measured = _machine_speed(chosen, speed_seconds)  # the steps the build takes
     print(f"machine speed: {speed_before:.1f} steps/s ({measured})", flush=True)
     if baseline:
         print("solver baseline: every answer …", flush=True)
@@ -257,7 +258,7 @@ def run_course(
     if report.exists() and report.stat().st_mtime >= started_at:  # only what this run's notebook 05 wrote
         summary += evaluation_summary(report)
     summary.append(("total", f"{time.perf_counter() - start:.0f} s"))
-    speed_after, _ = _machine_speed(get_profile(profile), speed_seconds)
+    speed_after, _ = _machine_speed(chosen, speed_seconds)
     summary.insert(1, ("machine speed",
                        f"{speed_before:.1f} steps/s at the start, {speed_after:.1f} at the end ({measured})"))
     width = max(len(name) for name, _ in summary)

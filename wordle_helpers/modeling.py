@@ -29,7 +29,7 @@ import warnings
 import numpy as np
 
 from wordle_helpers.game import is_solved
-from wordle_helpers.profiles import Profile
+from wordle_helpers.profiles import ModelSettings, Profile
 from wordle_helpers.prompts import (
     GUESS_CLOSE,
     GUESS_OPEN,
@@ -446,7 +446,7 @@ def run_clock(out: Path, started: float, resume: bool = True):
     return RunClock()
 
 
-def tiny_config(settings, vocab_size: int, **tokens: int | None):
+def tiny_config(settings: ModelSettings, vocab_size: int, **tokens: int | None):
     """The tiny base model's Qwen2 configuration for a profile's model settings (notebook 03)."""
     from transformers import Qwen2Config
 
@@ -464,12 +464,13 @@ def tiny_config(settings, vocab_size: int, **tokens: int | None):
     )
 
 
-def pretraining_speed(profile: Profile, seconds: float = 2.0, clock=time.perf_counter) -> float:
-    """How fast this machine trains the profile's tiny base model right now, in steps a second: a freshly
-    initialised model of its size on random tokens, the build's batch, window and precision, AdamW (a bare
-    step, without the trainer around it; the build takes ``pretrain_steps`` of them). ``make course`` measures
-    it as it starts and ends, since the load of a shared machine moves the course's times by a third and more:
-    the figure says which kind of hour a run's times come from."""
+def pretraining_speed(profile: Profile, seconds: float = 2.0, clock=time.perf_counter) -> tuple[float, str]:
+    """How fast this machine trains the profile's tiny base model right now, in steps a second, and in which
+    precision (as ``build.json`` names it): a freshly initialised model of its size on random tokens, the
+    build's batch, window and precision, AdamW (a bare step, without the trainer around it; the build takes
+    ``pretrain_steps`` of them). ``make course`` measures it as it starts and ends, since the load of a shared
+    machine moves the course's times by a third and more: the figure says which kind of hour a run's times
+    come from."""
     import torch
     from transformers import Qwen2ForCausalLM
 
@@ -480,7 +481,8 @@ def pretraining_speed(profile: Profile, seconds: float = 2.0, clock=time.perf_co
         shape = (settings.pretrain_batch, settings.pretrain_max_length)
         tokens = torch.randint(0, settings.vocab_size, shape)
     optimizer = torch.optim.AdamW(model.parameters())
-    mixed = settings.pretrain_bf16 and cpu_has_native_bf16()
+    # The build's own rule for bf16 mixed precision.
+    mixed = common_training_args(profile, 1, None, cpu_bf16=settings.pretrain_bf16)["bf16"]
 
     def step() -> None:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=mixed):
@@ -495,7 +497,7 @@ def pretraining_speed(profile: Profile, seconds: float = 2.0, clock=time.perf_co
         step()
         steps += 1
         if (elapsed := clock() - began) >= seconds:
-            return steps / elapsed
+            return steps / elapsed, ("bf16 mixed" if mixed else "float32")
 
 
 def build_tiny_base(profile: Profile, force: bool = False) -> Path:
