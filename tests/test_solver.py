@@ -123,4 +123,18 @@ def test_solve_cli_reports_bad_file(capsys: pytest.CaptureFixture[str], tmp_path
     bad = tmp_path / "answers.txt"
     bad.write_text("crane\nxx\n", encoding="utf-8")
     assert main(["solve", "--answers", str(bad)]) == 2
-    assert "line 2: 'xx'" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "line 2: 'xx'" in error and "--skip-bad-lines" in error
+
+
+def test_solve_cli_skips_bad_lines_when_asked(capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
+                                              tmp_path: Path) -> None:
+    answers_file = tmp_path / "answers.txt"
+    answers_file.write_text("crane\nxx\nslate\n", encoding="utf-8")
+    allowed_file = tmp_path / "allowed.txt"
+    allowed_file.write_text("soare\nabbey\ntr4ce\n", encoding="utf-8")
+    assert main(["solve", "--answers", str(answers_file), "--allowed", str(allowed_file),
+                 "--skip-bad-lines", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["games"] == 2
+    skipped = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
+    assert len(skipped) == 2 and "line 2: 'xx'" in skipped[0] and "line 3: 'tr4ce'" in skipped[1]

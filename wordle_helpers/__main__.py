@@ -18,8 +18,8 @@ from wordle_helpers.words import WordListError, load_allowed, load_answers
 def _solve(args: argparse.Namespace) -> int:
     from wordle_helpers.solver import EntropySolver
 
-    answers = load_answers(args.answers)
-    allowed = load_allowed(args.allowed, answers=answers)
+    answers = load_answers(args.answers, strict=not args.skip_bad_lines)
+    allowed = load_allowed(args.allowed, answers=answers, strict=not args.skip_bad_lines)
     solver = EntropySolver(allowed, answers)
     report = solver.play_all()
     if args.json:
@@ -124,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     solve = commands.add_parser("solve", help="play every answer with the entropy solver")
     solve.add_argument("--answers", help="answer list (one word per line or a CSV with a Word column)")
     solve.add_argument("--allowed", help="allowed-guess list (same formats); answers are always allowed")
+    solve.add_argument("--skip-bad-lines", action="store_true",
+                       help="leave out lines that are not five-letter words (reported) instead of stopping")
     solve.add_argument("--json", action="store_true", help="print one JSON object")
     solve.set_defaults(func=_solve)
 

@@ -104,21 +104,24 @@ def read_word_file(path: str | Path, column: str = "Word", strict: bool = True) 
         more = f"; and {len(bad) - _MAX_REPORTED} more" if len(bad) > _MAX_REPORTED else ""
         message = f"{path}: {len(bad)} line(s) are not five-letter words: {shown}{more}"
         if strict:
-            raise WordListError(message + "; fix or remove them, or read with strict=False to skip them")
+            raise WordListError(message + "; fix or remove them, or skip them (solve --skip-bad-lines on the command "
+                                           "line, strict=False in Python)")
         logger.warning("%s (skipped)", message)
     if not words:
         raise WordListError(f"{path} holds no five-letter words; give one word per line or a CSV with a {column!r} column")
     return words
 
 
-def load_answers(path: str | Path | None = None) -> list[str]:
-    """The answer words (possible secrets): the project's list, or a file of your own (notebook 01)."""
-    return read_word_file(ANSWERS_FILE if path is None else path)
+def load_answers(path: str | Path | None = None, strict: bool = True) -> list[str]:
+    """The answer words (possible secrets): the project's list, or a file of your own (notebook 01);
+    ``strict`` as in :func:`read_word_file`."""
+    return read_word_file(ANSWERS_FILE if path is None else path, strict=strict)
 
 
-def load_allowed(path: str | Path | None = None, answers: list[str] | None = None) -> list[str]:
-    """The allowed guesses, always including ``answers`` when given, so every secret can be guessed."""
-    allowed = read_word_file(ALLOWED_FILE if path is None else path)
+def load_allowed(path: str | Path | None = None, answers: list[str] | None = None, strict: bool = True) -> list[str]:
+    """The allowed guesses, always including ``answers`` when given, so every secret can be guessed;
+    ``strict`` as in :func:`read_word_file`."""
+    allowed = read_word_file(ALLOWED_FILE if path is None else path, strict=strict)
     if answers:
         known = set(allowed)
         allowed = allowed + [w for w in answers if w not in known]
