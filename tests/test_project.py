@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 import re
+import time
 import tomllib
 
 import nbformat
@@ -218,6 +219,32 @@ def test_course_summary_shows_the_evaluation_this_run_wrote(tmp_path: Path, caps
     assert re.fullmatch(r"machine speed +[\d.]+ steps/s at the start, [\d.]+ at the end "
                         r"\(the smoke base model's pretraining step, (bf16 mixed|float32), \d+ threads\)",
                         summary[1]), summary[:2]
+
+
+def test_course_summary_gives_each_trainings_steps_and_time(tmp_path: Path) -> None:
+    import json
+    import os
+
+    from wordle_helpers.course import training_times
+    from wordle_helpers.profiles import GPU, SMOKE
+
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "build.json").write_text(json.dumps({"seconds": 4.0, "log": [{"loss": 5.1, "step": 4}]}))
+    (tmp_path / "sft").mkdir()
+    (tmp_path / "sft" / "loss_log.json").write_text(json.dumps(
+        {"train_seconds": 90.0, "log": [{"loss": 1.0, "step": 5}, {"train_runtime": 89.0, "step": 6}]}))
+    (tmp_path / "grpo").mkdir()
+    (tmp_path / "grpo" / "log.json").write_text('[{"reward": 0.5, "step": 2}, {"train_ru')  # cut short
+    old = time.time() - 3600
+    os.utime(tmp_path / "base" / "build.json", (old, old))  # built by an earlier run
+    lines = dict(training_times(SMOKE, since=time.time() - 60, folder=tmp_path))
+    assert lines == {"base model build": f"{SMOKE.model.pretrain_steps} steps, 0.1 min, 2.0 steps/s (an earlier run)",
+                     "sft training": "6 steps, 1.5 min, 0.1 steps/s (this run)"}
+    (tmp_path / "grpo" / "log.json").write_text(json.dumps(
+        [{"reward": 0.5, "step": 2}, {"train_runtime": 11.0, "step": 4}, {"prepare_seconds": 3.0, "train_seconds": 12.0}]))
+    assert dict(training_times(SMOKE, since=old - 1, folder=tmp_path))["grpo training"] == \
+        "4 steps, 0.2 min, 0.3 steps/s (this run)"
+    assert "base model build" not in dict(training_times(GPU, since=0.0, folder=tmp_path))  # a hub model: no build
 
 
 def test_output_dir_moves_caches_and_quick_figures(tmp_path: Path) -> None:

@@ -54,6 +54,36 @@ def _machine_speed(profile: Profile, seconds: float) -> tuple[float, str]:
     return speed, f"the {tiny.name} base model's pretraining step, {precision}, {threads} threads"
 
 
+def training_times(profile: Profile, since: float, folder: Path | None = None) -> list[tuple[str, str]]:
+    """Summary lines for the trainings saved under ``folder`` (``outputs/<profile>``): the tiny base model's
+    build, SFT and GRPO, each with its steps, wall time and steps a second, and whether this run trained it
+    (its log written after ``since``, a ``time.time()``) or an earlier one did (``make course``)."""
+    import json
+
+    folder = profile.output_dir if folder is None else folder
+    stages = [("sft training", folder / "sft" / "loss_log.json"), ("grpo training", folder / "grpo" / "log.json")]
+    if profile.model.is_tiny:
+        stages.insert(0, ("base model build", folder / "base" / "build.json"))
+    lines = []
+    for name, path in stages:
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):  # not there (not trained), or cut short: the summary goes on without it
+            continue
+        if isinstance(record, list):  # GRPO's log: the trainer's entries, then the times
+            log, times = record, (record[-1] if record else {})
+        else:
+            log, times = record.get("log", []), record
+        seconds = times.get("train_seconds", times.get("seconds"))
+        steps = profile.model.pretrain_steps if name == "base model build" else max(
+            (entry["step"] for entry in log if "step" in entry), default=0)
+        if not seconds or not steps:
+            continue
+        when = "this run" if path.stat().st_mtime >= since else "an earlier run"
+        lines.append((name, f"{steps:,} steps, {seconds / 60:.1f} min, {steps / seconds:.1f} steps/s ({when})"))
+    return lines
+
+
 def evaluation_summary(path: Path) -> list[tuple[str, str]]:
     """Test-set win rates from notebook 05's ``eval.json``, one summary line per player."""
     import json
@@ -254,6 +284,7 @@ def run_course(
         summary.append((path.stem, f"{outcome}, {time.perf_counter() - began:.0f} s"))
         if status:
             break
+    summary += training_times(chosen, started_at, output_dir / profile)
     report = output_dir / profile / "eval.json"
     if report.exists() and report.stat().st_mtime >= started_at:  # only what this run's notebook 05 wrote
         summary += evaluation_summary(report)
