@@ -54,18 +54,19 @@ def _machine_speed(profile: Profile, seconds: float) -> tuple[float, str]:
     return speed, f"the {tiny.name} base model's pretraining step, {precision}, {threads} threads"
 
 
-def training_times(profile: Profile, since: float, folder: Path | None = None) -> list[tuple[str, str]]:
+def training_times(profile: Profile, since: float, folder: Path) -> list[tuple[str, str]]:
     """Summary lines for the trainings saved under ``folder`` (``outputs/<profile>``): the tiny base model's
     build, SFT and GRPO, each with its steps, wall time and steps a second, and whether this run trained it
     (its log written after ``since``, a ``time.time()``) or an earlier one did (``make course``)."""
     import json
 
-    folder = profile.output_dir if folder is None else folder
-    stages = [("sft training", folder / "sft" / "loss_log.json"), ("grpo training", folder / "grpo" / "log.json")]
+    # (line, log file, steps): the build's steps are the profile's; a trainer's are its last logged step.
+    stages = [("sft training", folder / "sft" / "loss_log.json", None),
+              ("grpo training", folder / "grpo" / "log.json", None)]
     if profile.model.is_tiny:
-        stages.insert(0, ("base model build", folder / "base" / "build.json"))
+        stages.insert(0, ("base model build", folder / "base" / "build.json", profile.model.pretrain_steps))
     lines = []
-    for name, path in stages:
+    for name, path, steps in stages:
         try:
             record = json.loads(path.read_text())
         except (OSError, ValueError):  # not there (not trained), or cut short: the summary goes on without it
@@ -75,8 +76,7 @@ def training_times(profile: Profile, since: float, folder: Path | None = None) -
         else:
             log, times = record.get("log", []), record
         seconds = times.get("train_seconds", times.get("seconds"))
-        steps = profile.model.pretrain_steps if name == "base model build" else max(
-            (entry["step"] for entry in log if "step" in entry), default=0)
+        steps = steps or max((entry["step"] for entry in log if "step" in entry), default=0)
         if not seconds or not steps:
             continue
         when = "this run" if path.stat().st_mtime >= since else "an earlier run"
