@@ -468,7 +468,7 @@ def pretraining_speed(profile: Profile, seconds: float = 2.0, clock=time.perf_co
     """How fast this machine trains the profile's tiny base model right now, in steps a second, and in which
     precision (as ``build.json`` names it): a freshly initialised model of its size on random tokens, the
     build's batch, window and precision, AdamW (a bare step, without the trainer around it; the build takes
-    ``pretrain_steps`` of them). ``make course`` measures it as it starts and ends, since the load of a shared
+    ``pretrain_steps`` of them). ``make course`` measures it as it starts and ends, since the speed of a shared
     machine moves the course's times by a third and more. It is a snapshot of ``seconds``: over a half-hour
     build the trainer's own rate (its progress bar, the summary's ``base model build`` line) is steadier."""
     import torch
