@@ -1,5 +1,5 @@
 """Scale-out paths on the CPU: SFT and GRPO as two data-parallel processes under `accelerate launch`, and
-the GPU memory benchmark's dry run, and the GRPO seeds benchmark on the smoke profile."""
+the GPU memory and gpu course-path benchmarks' dry runs, and the GRPO seeds benchmark on the smoke profile."""
 
 from __future__ import annotations
 
@@ -134,3 +134,30 @@ def test_benchmark_scripts_refuse_bad_arguments_before_any_work(tmp_path: Path) 
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == 2 and message in result.stderr, (script, args, result.stderr[-2000:])
     assert not (tmp_path / "outputs").exists() and not (tmp_path / "R.md").exists()
+
+
+def test_gpu_course_path_dry_run(smoke_base, tmp_path: Path) -> None:
+    from wordle_helpers.modeling import base_dir
+    from wordle_helpers.profiles import get_profile
+
+    results = ROOT / "benchmarks" / "RESULTS.md"
+    before = results.read_text()
+    figures = tmp_path / "gpu_course_path.json"
+    shutil.copytree(base_dir(get_profile("smoke")), tmp_path / "outputs" / "smoke" / "base")
+    # A hub address that refuses at once, so the real model id's failure is the offline one on any machine.
+    env = {**os.environ, "WORDLE_OUTPUT_DIR": str(tmp_path / "outputs"), "HF_ENDPOINT": "http://127.0.0.1:9",
+           "HF_HUB_OFFLINE": "0"}
+    _run([sys.executable, "benchmarks/gpu_course_path.py", "--dry-run", "--games", "8", "--json", str(figures)], env)
+    result = json.loads(figures.read_text())
+    assert result["base"]["device"] == "cpu" and result["base"]["dtype"] == "float32"  # bfloat16 on a GPU only
+    assert len(result["sft"]["losses"]) == 4 and len(result["grpo"]["rewards"]) == 2
+    for stage in ("sft", "grpo"):
+        assert "adapter_model.safetensors" in result[stage]["adapter"]
+        assert not [name for name in result[stage]["adapter"] if name.endswith((".bin", ".pt", ".pkl"))]
+        games = result[f"games_{stage}"]
+        assert games["games"] == 8 and games["device"] == "cpu" and sum(games["failures"].values()) <= 8 * 6
+    offline = result["offline"]
+    assert offline["raised"] and offline["seconds"] < 10
+    assert "huggingface-cli download Qwen/Qwen2.5-3B-Instruct" in offline["message"]
+    assert "WORDLE_PROFILE=laptop" in offline["message"]
+    assert results.read_text() == before  # a dry run writes nothing to RESULTS.md
