@@ -3,8 +3,13 @@ architecture (its public config values, random weights) trained for a few SFT an
 profile's settings, through the same TRL trainers the course uses.
 
     python benchmarks/gpu_memory.py              # on a GPU machine: measures, writes the "gpu-memory" section
+    python benchmarks/gpu_memory.py --only grpo-8-gc   # only the settings named (keys in --help)
     python benchmarks/gpu_memory.py --dry-run    # anywhere: a tiny config of the same architecture on the CPU,
-                                                 # one step per setting, nothing written to RESULTS.md
+                                                 # two steps per setting, nothing written
+
+A GPU run keeps its figures in benchmarks/gpu_memory.json, one row per setting, and replaces only the rows of
+the settings it measured, so a run cut short (or one with --only) fills in what is missing. The gpu profile's
+own settings (LoRA SFT and 8-generation GRPO, both with gradient checkpointing) run first.
 
 Settings measured: SFT with LoRA r=64 and full fine-tuning, each with and without gradient checkpointing;
 GRPO (LoRA) with the reference plan's 2 generations and with ours (8 generations, 256-token completions),
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
+from datetime import date
 import gc
 import json
 import resource
@@ -33,20 +39,34 @@ QWEN25_3B = dict(
     vocab_size=151936, max_position_embeddings=32768, rope_theta=1000000.0, rms_norm_eps=1e-6,
     tie_word_embeddings=True, hidden_act="silu",
 )
+# The figures of GPU runs so far, one row per setting (a later run replaces the settings it measures).
+FIGURES = Path(__file__).resolve().parent / "gpu_memory.json"
 # The same architecture, small enough for a CPU dry run.
 TINY = dict(QWEN25_3B, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
             num_key_value_heads=2, vocab_size=2048)
 
 
 def settings() -> list[dict[str, object]]:
-    """Every (stage, variant) to measure."""
-    runs = []
-    for gc_on in (False, True):
-        runs.append({"stage": "sft", "name": "SFT, LoRA r=64", "lora": True, "gc": gc_on})
-        runs.append({"stage": "sft", "name": "SFT, full fine-tuning", "lora": False, "gc": gc_on})
-        runs.append({"stage": "grpo", "name": "GRPO, reference plan (2 generations)", "generations": 2, "gc": gc_on})
-        runs.append({"stage": "grpo", "name": "GRPO, course (8 generations, 256 tokens)", "generations": 8, "gc": gc_on})
-    return runs
+    """Every (stage, variant) to measure, the gpu profile's own two (gradient checkpointing on) first."""
+    sft_lora = {"stage": "sft", "name": "SFT, LoRA r=64", "lora": True}
+    sft_full = {"stage": "sft", "name": "SFT, full fine-tuning", "lora": False}
+    grpo_2 = {"stage": "grpo", "name": "GRPO, reference plan (2 generations)", "generations": 2}
+    grpo_8 = {"stage": "grpo", "name": "GRPO, course (8 generations, 256 tokens)", "generations": 8}
+    order = [(sft_lora, True), (grpo_8, True), (sft_lora, False), (grpo_8, False), (grpo_2, True), (grpo_2, False),
+             (sft_full, False), (sft_full, True)]
+    return [{**run, "gc": gc_on, "key": key({**run, "gc": gc_on})} for run, gc_on in order]
+
+
+def key(run: dict[str, object]) -> str:
+    """A setting's short name, e.g. ``sft-lora-gc`` or ``grpo-8-nogc`` (what ``--only`` takes)."""
+    variant = ("lora" if run["lora"] else "full") if run["stage"] == "sft" else str(run["generations"])
+    return f"{run['stage']}-{variant}-{'gc' if run['gc'] else 'nogc'}"
+
+
+def merged(earlier: list[dict[str, object]], new: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Earlier figures with this run's in place of the same settings', in ``settings()`` order."""
+    by_key = {key(r): r for r in earlier} | {key(r): r for r in new}
+    return [by_key[run["key"]] for run in settings() if run["key"] in by_key]
 
 
 def _profile(run: dict[str, object], dry_run: bool, steps: int):
@@ -155,14 +175,19 @@ def measure(run: dict[str, object], dry_run: bool, steps: int, tokenizer, work: 
 
 
 def table(results: list[dict[str, object]], where: str) -> str:
-    """The results as a Markdown table."""
-    lines = [f"| setting | gradient checkpointing | peak memory ({where}) | tokens/s | s/step | trainable parameters |",
+    """The results as a Markdown table, a row for every setting (those without figures say so)."""
+    lines = [f"| setting | gradient checkpointing | peak memory ({where}) | tokens/s | s/step "
+             "| trainable parameters |",
              "| --- | --- | --- | --- | --- | --- |"]
-    for r in results:
-        if "error" in r:
-            lines.append(f"| {r['name']} | {'on' if r['gc'] else 'off'} | failed: {r['error']} | | | |")
+    by_key = {key(r): r for r in results}
+    for run in settings():
+        r = by_key.get(run["key"])
+        checkpointing = "on" if run["gc"] else "off"
+        if r is None or "error" in r:
+            why = "not measured" if r is None else f"failed: {r['error']}"
+            lines.append(f"| {run['name']} | {checkpointing} | {why} | | | |")
             continue
-        lines.append(f"| {r['name']} | {'on' if r['gc'] else 'off'} | {r['peak_gib']:.1f} GiB | "
+        lines.append(f"| {r['name']} | {checkpointing} | {r['peak_gib']:.1f} GiB | "
                      f"{r['tokens_per_second']:,.0f} | {r['seconds_per_step']:.2f} | {r['trainable_parameters']:,} |")
     return "\n".join(lines)
 
@@ -171,8 +196,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="tiny config on the CPU; writes nothing to RESULTS.md")
     parser.add_argument("--steps", type=int, default=None, help="training steps per setting (default 3; 2 dry)")
-    parser.add_argument("--json", type=Path, default=None, help="also write the raw figures here")
+    parser.add_argument("--only", default=None,
+                        help="comma-separated settings to measure (default all): "
+                             + ", ".join(str(r["key"]) for r in settings()))
+    parser.add_argument("--json", type=Path, default=None, help="also write this run's raw figures here")
+    parser.add_argument("--figures", type=Path, default=FIGURES,
+                        help="the figures of earlier GPU runs, which this one updates setting by setting "
+                             "(default benchmarks/gpu_memory.json; untouched by a dry run)")
     args = parser.parse_args(argv)
+    runs = settings()
+    if args.only:
+        wanted = [name.strip() for name in args.only.split(",") if name.strip()]
+        unknown = sorted(set(wanted) - {r["key"] for r in runs})
+        if unknown:
+            parser.error(f"unknown setting(s) {', '.join(unknown)} in --only; choose from: "
+                         f"{', '.join(r['key'] for r in runs)}")
+        runs = [r for r in runs if r["key"] in wanted]
     if not args.dry_run and not torch.cuda.is_available():
         print("error: no GPU here. Run this on a GPU machine, or use --dry-run to check the code path on the CPU.")
         return 2
@@ -182,8 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     steps = args.steps or (2 if args.dry_run else 3)
     tokenizer = load_tokenizer(build_tiny_base(get_profile("smoke")))
     work = OUTPUT_DIR / "gpu-memory"
+    where = torch.cuda.get_device_name(0) if torch.cuda.is_available() and not args.dry_run else "CPU resident"
+    earlier = [] if args.dry_run or not args.figures.exists() else json.loads(args.figures.read_text())
     results = []
-    for run in settings():
+    for run in runs:
         try:
             results.append(measure(run, args.dry_run, steps, tokenizer, work))
         except torch.OutOfMemoryError as error:  # a setting that does not fit is a result, not a crash
@@ -192,18 +233,23 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as error:  # so is one that fails otherwise: the other settings still get measured
             results.append({**run, "error": f"{type(error).__name__}: {str(error).splitlines()[0][:120]}"})
             _peak_reset()
+        results[-1].update(gpu=where, date=date.today().isoformat(), steps=steps)
         print(json.dumps(results[-1]), flush=True)
-        if args.json:  # after each setting, so a run cut short keeps what it measured
+        # After each setting, so a run cut short keeps what it measured.
+        if args.json:
             args.json.write_text(json.dumps(results, indent=1))
-    where = torch.cuda.get_device_name(0) if torch.cuda.is_available() and not args.dry_run else "CPU resident"
+        if not args.dry_run:
+            args.figures.write_text(json.dumps(merged(earlier, results), indent=1) + "\n")
     print(table(results, where))
     if not args.dry_run:
         from results import write_section  # benchmarks/ is on the path when the script runs
 
+        figures = merged(earlier, results)
+        dates = sorted({str(r.get("date", "")) for r in figures} - {""})
         write_section("gpu-memory", "GPU memory and speed at the 3B scale",
                       f"GPU: {where}; {steps} steps per setting, timed from the end of the first (warm-up); random "
-                      f"weights with Qwen2.5-3B's architecture.\n\n"
-                      f"{table(results, where)}\n")
+                      f"weights with Qwen2.5-3B's architecture; figures of {', '.join(dates)} "
+                      f"(benchmarks/gpu_memory.json).\n\n{table(figures, where)}\n")
     return 0
 
 

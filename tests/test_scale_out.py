@@ -68,6 +68,52 @@ def test_gpu_memory_benchmark_needs_a_gpu_or_dry_run() -> None:
     assert result.returncode == 2 and "--dry-run" in result.stdout
 
 
+def _gpu_memory_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gpu_memory", ROOT / "benchmarks" / "gpu_memory.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gpu_memory_figures_merge_setting_by_setting() -> None:
+    """A later GPU run replaces only the rows of the settings it measured; the table names the missing ones."""
+    gpu_memory = _gpu_memory_module()
+    keys = [run["key"] for run in gpu_memory.settings()]
+    assert keys[:2] == ["sft-lora-gc", "grpo-8-gc"]  # the gpu profile's own settings first
+    assert len(set(keys)) == 8
+    row = {"peak_gib": 8.0, "tokens_per_second": 100.0, "seconds_per_step": 0.5, "trainable_parameters": 10}
+    earlier = [{**run, **row} for run in gpu_memory.settings() if run["key"] in ("sft-full-gc", "sft-lora-gc")]
+    new = [{**run, **row, "peak_gib": 9.5} for run in gpu_memory.settings() if run["key"] == "sft-lora-gc"]
+    figures = gpu_memory.merged(earlier, new)
+    assert [(gpu_memory.key(r), r["peak_gib"]) for r in figures] == [("sft-lora-gc", 9.5), ("sft-full-gc", 8.0)]
+    table = gpu_memory.table(figures, "a GPU").splitlines()[2:]
+    assert len(table) == 8 and sum("not measured" in line for line in table) == 6
+    assert "9.5 GiB" in table[0]
+
+
+def test_gpu_memory_only_names_the_settings(tmp_path: Path) -> None:
+    only = ["--only", "sft-lora-gc,grpo-9"]
+    result = subprocess.run([sys.executable, "benchmarks/gpu_memory.py", "--dry-run", *only], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "unknown setting(s) grpo-9" in result.stderr and "grpo-8-gc" in result.stderr
+
+
+def test_gpu_memory_dry_run_of_some_settings_leaves_the_figures_alone(smoke_base, tmp_path: Path) -> None:
+    from wordle_helpers.modeling import base_dir
+    from wordle_helpers.profiles import get_profile
+
+    shutil.copytree(base_dir(get_profile("smoke")), tmp_path / "outputs" / "smoke" / "base")
+    env = {**os.environ, "WORDLE_OUTPUT_DIR": str(tmp_path / "outputs")}
+    figures, raw = tmp_path / "figures.json", tmp_path / "raw.json"
+    _run([sys.executable, "benchmarks/gpu_memory.py", "--dry-run", "--only", "grpo-8-gc,sft-lora-gc",
+          "--json", str(raw), "--figures", str(figures)], env)
+    assert [r["key"] for r in json.loads(raw.read_text())] == ["sft-lora-gc", "grpo-8-gc"]
+    assert not figures.exists()  # a dry run's CPU figures never join the GPU's
+
+
 def test_grpo_seeds_benchmark_trains_each_seed_apart_and_pairs_it_with_sft(smoke_base, tmp_path: Path) -> None:
     """benchmarks/grpo_seeds.py: one GRPO run per trainer seed, each in its own folder, from the same SFT adapter;
     each seed's games paired with the SFT model's in a section of the results file it is pointed at."""
