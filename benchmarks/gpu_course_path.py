@@ -71,9 +71,9 @@ def offline_failure() -> dict[str, object]:
 
 def run_checks(games: int) -> dict[str, object]:
     """Every step of the path, with its device, dtype, time and outcome."""
-    from wordle_helpers.evaluation import ModelPlayer, evaluate_games
+    from wordle_helpers.evaluation import evaluate_games, make_player
     from wordle_helpers.grpo import train_grpo
-    from wordle_helpers.modeling import base_dir, build_tiny_base, load_base_model, load_model
+    from wordle_helpers.modeling import base_dir, build_tiny_base, load_base_model
     from wordle_helpers.profiles import get_profile
     from wordle_helpers.sft import train_sft
     from wordle_helpers.words import load_allowed, load_answers, split_secrets
@@ -99,13 +99,11 @@ def run_checks(games: int) -> dict[str, object]:
     allowed = load_allowed(answers=answers)
     secrets = list(split_secrets(answers)["validation"])[:games]
     for stage in ("sft", "grpo"):
-        model, tokenizer = load_model(profile, stage)
-        player = ModelPlayer(model, tokenizer, name=stage, batch_size=profile.evaluation.batch_size,
-                             max_new_tokens=profile.evaluation.max_new_tokens)
+        player = make_player(profile, stage, answers, allowed)
         metrics, seconds = _timed(lambda: evaluate_games(player, secrets, allowed))
-        result[f"games_{stage}"] = {**_where(model), "seconds": seconds, "games": metrics["games"],
+        result[f"games_{stage}"] = {**_where(player.model), "seconds": seconds, "games": metrics["games"],
                                     "format_rate": metrics["format_rate"], "failures": metrics["failures"]}
-        del model, player
+        del player
     result["offline"] = offline_failure()
     return result
 

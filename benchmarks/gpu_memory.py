@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 import torch
+from transformers import TrainerCallback
 
 # Qwen/Qwen2.5-3B-Instruct's config.json (public): the architecture, not the weights.
 QWEN25_3B = dict(
@@ -111,27 +112,21 @@ def _peak_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
 
 
-class _StepClock:
-    """A trainer callback noting when each step ends and the tokens trained so far (logged every step)."""
+class _StepClock(TrainerCallback):
+    """Notes when each training step ends and the tokens trained so far (logged every step)."""
 
     def __init__(self) -> None:
-        from transformers import TrainerCallback
-
         self.ends: list[float] = []
         self.tokens: list[float] = []
-        clock = self
 
-        class Callback(TrainerCallback):
-            def on_step_end(self, args, state, control, **kwargs):
-                if torch.cuda.is_available():
-                    torch.cuda.synchronize()
-                clock.ends.append(time.perf_counter())
+    def on_step_end(self, args, state, control, **kwargs):
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        self.ends.append(time.perf_counter())
 
-            def on_log(self, args, state, control, logs=None, **kwargs):
-                if logs and "num_tokens" in logs:
-                    clock.tokens.append(float(logs["num_tokens"]))
-
-        self.callback = Callback()
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs and "num_tokens" in logs:
+            self.tokens.append(float(logs["num_tokens"]))
 
 
 def measure(run: dict[str, object], dry_run: bool, steps: int, tokenizer, work: Path) -> dict[str, object]:
@@ -157,7 +152,7 @@ def measure(run: dict[str, object], dry_run: bool, steps: int, tokenizer, work: 
         trainer = GRPOTrainer(model=model, reward_funcs=reward_functions(profile), args=args, train_dataset=data,
                               processing_class=tokenizer, peft_config=lora_config(profile))
     clock = _StepClock()
-    trainer.add_callback(clock.callback)
+    trainer.add_callback(clock)
     start = time.perf_counter()
     trainer.train()
     seconds, tokens = time.perf_counter() - start, clock.tokens[-1] if clock.tokens else float("nan")

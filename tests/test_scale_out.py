@@ -93,7 +93,7 @@ def test_gpu_memory_figures_merge_setting_by_setting() -> None:
     assert "9.5 GiB" in table[0]
 
 
-def test_gpu_memory_only_names_the_settings(tmp_path: Path) -> None:
+def test_gpu_memory_only_names_the_settings() -> None:
     only = ["--only", "sft-lora-gc,grpo-9"]
     result = subprocess.run([sys.executable, "benchmarks/gpu_memory.py", "--dry-run", *only], cwd=ROOT,
                             capture_output=True, text=True)
