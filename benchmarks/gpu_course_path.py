@@ -100,9 +100,10 @@ def run_checks(games: int) -> dict[str, object]:
     secrets = list(split_secrets(answers)["validation"])[:games]
     for stage in ("sft", "grpo"):
         player = make_player(profile, stage, answers, allowed)
-        metrics, seconds = _timed(lambda: evaluate_games(player, secrets, allowed))
-        result[f"games_{stage}"] = {**_where(player.model), "seconds": seconds, "games": metrics["games"],
-                                    "format_rate": metrics["format_rate"], "failures": metrics["failures"]}
+        metrics = evaluate_games(player, secrets, allowed)
+        result[f"games_{stage}"] = {**_where(player.model), "seconds": metrics["seconds"],
+                                    "games": metrics["games"], "format_rate": metrics["format_rate"],
+                                    "failures": metrics["failures"]}
         del player
     result["offline"] = offline_failure()
     return result

@@ -203,9 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:
         wanted = [name.strip() for name in args.only.split(",") if name.strip()]
         unknown = sorted(set(wanted) - {r["key"] for r in runs})
-        if unknown:
-            parser.error(f"unknown setting(s) {', '.join(unknown)} in --only; choose from: "
-                         f"{', '.join(r['key'] for r in runs)}")
+        if unknown or not wanted:
+            what = f"unknown setting(s) {', '.join(unknown)}" if unknown else "no setting named"
+            parser.error(f"{what} in --only; choose from: {', '.join(r['key'] for r in runs)}")
         runs = [r for r in runs if r["key"] in wanted]
     if not args.dry_run and not torch.cuda.is_available():
         print("error: no GPU here. Run this on a GPU machine, or use --dry-run to check the code path on the CPU.")
@@ -233,13 +233,13 @@ def main(argv: list[str] | None = None) -> int:
         # After each setting, so a run cut short keeps what it measured.
         if args.json:
             args.json.write_text(json.dumps(results, indent=1))
+        figures = merged(earlier, results)
         if not args.dry_run:
-            args.figures.write_text(json.dumps(merged(earlier, results), indent=1) + "\n")
+            args.figures.write_text(json.dumps(figures, indent=1) + "\n")
     print(table(results, where))
     if not args.dry_run:
         from results import write_section  # benchmarks/ is on the path when the script runs
 
-        figures = merged(earlier, results)
         dates = sorted({str(r.get("date", "")) for r in figures} - {""})
         write_section("gpu-memory", "GPU memory and speed at the 3B scale",
                       f"GPU: {where}; {steps} steps per setting, timed from the end of the first (warm-up); random "

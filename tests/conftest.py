@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import pytest
 
 from wordle_helpers.solver import EntropySolver
@@ -21,6 +24,20 @@ def allowed(answers: list[str]) -> list[str]:
 @pytest.fixture(scope="session")
 def solver(allowed: list[str], answers: list[str], tmp_path_factory: pytest.TempPathFactory) -> EntropySolver:
     return EntropySolver(allowed, answers, cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def benchmark_module():
+    """Loads a script of ``benchmarks/`` by name (``"results"``, ``"gpu_memory"``) as a module."""
+    folder = Path(__file__).resolve().parents[1] / "benchmarks"
+
+    def load(name: str):
+        spec = importlib.util.spec_from_file_location(f"benchmark_{name}", folder / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
 
 
 @pytest.fixture(scope="session")

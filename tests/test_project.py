@@ -260,13 +260,9 @@ def test_output_dir_moves_caches_and_quick_figures(tmp_path: Path) -> None:
     assert lines == [str(tmp_path / "smoke" / "figures"), str(ROOT / "figures"), str(tmp_path / "cache")]
 
 
-def test_results_name_the_cpus_vector_instructions() -> None:
+def test_results_name_the_cpus_vector_instructions(benchmark_module) -> None:
     """A host's name alone hides whether its CPU has AVX-512 and bfloat16, which change the tiny model's build."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("benchmark_results", ROOT / "benchmarks" / "results.py")
-    results = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(results)
+    results = benchmark_module("results")
     assert results.vector_units({"fpu", "avx2", "avx512f", "avx512_bf16"}) == "AVX-512 with bfloat16"
     assert results.vector_units({"avx2", "amx_bf16", "avx512f"}) == "AVX-512 with bfloat16"
     assert results.vector_units({"avx2", "avx512f"}) == "AVX-512"

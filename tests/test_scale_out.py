@@ -68,18 +68,9 @@ def test_gpu_memory_benchmark_needs_a_gpu_or_dry_run() -> None:
     assert result.returncode == 2 and "--dry-run" in result.stdout
 
 
-def _gpu_memory_module():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("gpu_memory", ROOT / "benchmarks" / "gpu_memory.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_gpu_memory_figures_merge_setting_by_setting() -> None:
+def test_gpu_memory_figures_merge_setting_by_setting(benchmark_module) -> None:
     """A later GPU run replaces only the rows of the settings it measured; the table names the missing ones."""
-    gpu_memory = _gpu_memory_module()
+    gpu_memory = benchmark_module("gpu_memory")
     keys = [run["key"] for run in gpu_memory.settings()]
     assert keys[:2] == ["sft-lora-gc", "grpo-8-gc"]  # the gpu profile's own settings first
     assert len(set(keys)) == 8
@@ -99,6 +90,9 @@ def test_gpu_memory_only_names_the_settings() -> None:
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert "unknown setting(s) grpo-9" in result.stderr and "grpo-8-gc" in result.stderr
+    result = subprocess.run([sys.executable, "benchmarks/gpu_memory.py", "--dry-run", "--only", " , "], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and "no setting named in --only" in result.stderr and "sft-lora-gc" in result.stderr
 
 
 def test_gpu_memory_dry_run_of_some_settings_leaves_the_figures_alone(smoke_base, tmp_path: Path) -> None:
