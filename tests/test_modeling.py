@@ -270,10 +270,12 @@ def test_hint_probe_answers_each_game_state_past_the_first_turn(smoke_base, answ
     assert hint_probe(model, tokenizer, [[]], answers)["words"] == []
 
 
-def test_an_interrupted_build_resumes_and_makes_the_same_base_model(tmp_path: Path, step_watch,
+@pytest.mark.parametrize("optimizer", ["adamw", "muon"])
+def test_an_interrupted_build_resumes_and_makes_the_same_base_model(tmp_path: Path, step_watch, optimizer: str,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    """The base build is the longest step of the course: stopped halfway, it resumes from its last checkpoint,
-    trains only the steps left and saves the model an uninterrupted build saves, byte for byte."""
+    """The base build is the longest step of the course: stopped halfway, it resumes from its last checkpoint
+    (the optimizer's state with it), trains only the steps left and saves the model an uninterrupted build saves,
+    byte for byte."""
     import dataclasses
 
     import trl
@@ -283,6 +285,7 @@ def test_an_interrupted_build_resumes_and_makes_the_same_base_model(tmp_path: Pa
 
     monkeypatch.setattr(profiles, "OUTPUT_DIR", tmp_path)
     smoke = get_profile("smoke")
+    smoke = dataclasses.replace(smoke, model=dataclasses.replace(smoke.model, pretrain_optimizer=optimizer))
     total, stop_at = smoke.model.pretrain_steps, smoke.model.pretrain_steps // 2
 
     class WatchedTrainer(trl.SFTTrainer):
@@ -389,3 +392,56 @@ def test_pretraining_speed_counts_the_steps_done_in_the_time_taken() -> None:
     # A profile that builds in float32 is timed in float32, whatever the CPU offers.
     full = replace(smoke, model=replace(smoke.model, pretrain_bf16=False))
     assert pretraining_speed(full, seconds=0.05)[1] == "float32"
+
+
+def test_muon_with_adamw_splits_the_parameters_and_follows_the_schedule() -> None:
+    """Muon takes the hidden layers' weight matrices, AdamW the embeddings (decayed) and the norms (not); the
+    trainer's learning-rate schedule moves both; a saved state resumes the very same steps."""
+    import copy
+
+    import torch
+    from transformers import Qwen2ForCausalLM
+
+    from wordle_helpers.modeling import muon_with_adamw, tiny_config
+
+    settings = get_profile("smoke").model
+    torch.manual_seed(0)
+    model = Qwen2ForCausalLM(tiny_config(settings, 64))
+    optimizer = muon_with_adamw(model, lr=1e-2, weight_decay=0.01)
+    assert isinstance(optimizer, torch.optim.Optimizer)
+    names = {id(p): n for n, p in model.named_parameters()}
+    muon = [names[id(p)] for p in optimizer.muon.param_groups[0]["params"]]
+    embeddings, vectors = ([names[id(p)] for p in g["params"]] for g in optimizer.adamw.param_groups)
+    assert sorted(muon + embeddings + vectors) == sorted(names.values())
+    assert muon and all(".layers." in n and n.endswith("proj.weight") for n in muon)
+    assert embeddings == ["model.embed_tokens.weight"]  # the output head shares it
+    assert vectors and all(model.get_parameter(n).ndim == 1 for n in vectors)
+    assert [g["weight_decay"] for g in optimizer.adamw.param_groups] == [0.01, 0.0]
+
+    tokens = torch.randint(0, 64, (2, 16))
+
+    def step() -> float:
+        loss = model(input_ids=tokens, labels=tokens).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        return loss.item()
+
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5 ** step)
+    losses = [step()]
+    schedule.step()
+    assert [g["lr"] for g in optimizer.muon.param_groups + optimizer.adamw.param_groups] == [5e-3] * 3
+    saved_model, saved_state = copy.deepcopy(model.state_dict()), copy.deepcopy(optimizer.state_dict())
+    assert set(saved_state) == {"muon", "adamw"} and saved_state["muon"]["state"]
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    losses += [step() for _ in range(5)]
+    assert losses[-1] < losses[0]
+    assert all(not torch.equal(before[n], p) for n, p in model.named_parameters())
+
+    # Resumed from the saved state, the same steps make the same model.
+    after = copy.deepcopy(model.state_dict())
+    model.load_state_dict(saved_model)
+    optimizer = muon_with_adamw(model, lr=5e-3, weight_decay=0.01)
+    optimizer.load_state_dict(saved_state)
+    [step() for _ in range(5)]
+    assert all(torch.equal(after[n], p) for n, p in model.state_dict().items())

@@ -25,6 +25,13 @@ def test_unknown_profile_lists_valid_ones(monkeypatch: pytest.MonkeyPatch) -> No
         get_profile()
 
 
+def test_an_unknown_pretraining_optimizer_is_refused_with_the_valid_ones() -> None:
+    laptop = get_profile("laptop").model
+    with pytest.raises(ValueError, match="unknown pretrain_optimizer 'adam'.*adamw, muon"):
+        dataclasses.replace(laptop, pretrain_optimizer="adam")
+    assert dataclasses.replace(laptop, pretrain_optimizer="muon").pretrain_optimizer == "muon"
+
+
 def test_profiles_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         PROFILES["laptop"].sft.learning_rate = 1.0  # type: ignore[misc]

@@ -384,7 +384,10 @@ def finish_run(trainer, out: Path, log_name: str, log: object) -> Path:
 
 
 def _build_key(profile: Profile) -> str:
-    settings = {"model": asdict(profile.model), "seed": profile.data.seed, "version": BUILD_VERSION}
+    model = asdict(profile.model)
+    if model["pretrain_optimizer"] == "adamw":  # the optimizer every build used before it was a setting
+        del model["pretrain_optimizer"]
+    settings = {"model": model, "seed": profile.data.seed, "version": BUILD_VERSION}
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -464,10 +467,52 @@ def tiny_config(settings: ModelSettings, vocab_size: int, **tokens: int | None):
     )
 
 
+def muon_with_adamw(model, lr: float, weight_decay: float):
+    """One optimizer for the trainer: Muon on the hidden layers' weight matrices, AdamW on the embeddings (which
+    the output head shares; decayed) and the norms (not), with one learning rate whose schedule moves both
+    (Muon's step scaled to the size of AdamW's). Notebook 03's base model, with ``pretrain_optimizer="muon"``."""
+    import torch
+
+    class MuonWithAdamW(torch.optim.Optimizer):
+        def __init__(self) -> None:
+            matrices, embeddings, vectors = [], [], []
+            for name, parameter in model.named_parameters():
+                if parameter.requires_grad:
+                    embedding = "embed" in name or "lm_head" in name
+                    (vectors if parameter.ndim < 2 else embeddings if embedding else matrices).append(parameter)
+            self.muon = torch.optim.Muon(matrices, lr=lr, weight_decay=weight_decay, adjust_lr_fn="match_rms_adamw")
+            self.adamw = torch.optim.AdamW([{"params": embeddings, "weight_decay": weight_decay},
+                                            {"params": vectors, "weight_decay": 0.0}], lr=lr)
+            # The same group dicts: a learning-rate scheduler on this optimizer sets both optimizers' rates.
+            super().__init__([*self.muon.param_groups, *self.adamw.param_groups], {})
+
+        @torch.no_grad()
+        def step(self, closure=None):
+            loss = closure() if closure is not None else None
+            self.muon.step()
+            self.adamw.step()
+            return loss
+
+        def state_dict(self):
+            return {"muon": self.muon.state_dict(), "adamw": self.adamw.state_dict()}
+
+        def load_state_dict(self, state_dict) -> None:
+            self.muon.load_state_dict(state_dict["muon"])
+            self.adamw.load_state_dict(state_dict["adamw"])
+
+    return MuonWithAdamW()
+
+
+def pretraining_optimizer(model, settings: ModelSettings, lr: float, weight_decay: float):
+    """The base build's optimizer for ``settings.pretrain_optimizer``: ``None`` for ``adamw`` (the trainer's own),
+    :func:`muon_with_adamw` for ``muon``."""
+    return muon_with_adamw(model, lr, weight_decay) if settings.pretrain_optimizer == "muon" else None
+
+
 def pretraining_speed(profile: Profile, seconds: float = 2.0, clock=time.perf_counter) -> tuple[float, str]:
     """How fast this machine trains the profile's tiny base model right now, in steps a second, and in which
     precision (as ``build.json`` names it): a freshly initialised model of its size on random tokens, the
-    build's batch, window and precision, AdamW (a bare step, without the trainer around it; the build takes
+    build's batch, window, precision and optimizer (a bare step, without the trainer around it; the build takes
     ``pretrain_steps`` of them). ``make course`` measures it as it starts and ends, since the speed of a shared
     machine moves the course's times by a third and more. It is a snapshot of ``seconds``: over a half-hour
     build the trainer's own rate (its progress bar, the summary's ``base model build`` line) is steadier."""
@@ -480,7 +525,8 @@ def pretraining_speed(profile: Profile, seconds: float = 2.0, clock=time.perf_co
         model = Qwen2ForCausalLM(tiny_config(settings, settings.vocab_size))
         shape = (settings.pretrain_batch, settings.pretrain_max_length)
         tokens = torch.randint(0, settings.vocab_size, shape)
-    optimizer = torch.optim.AdamW(model.parameters())
+    optimizer = pretraining_optimizer(model, settings, settings.pretrain_lr, 0.0) or torch.optim.AdamW(
+        model.parameters())
     # The build's own rule for bf16 mixed precision.
     mixed = common_training_args(profile, 1, None, cpu_bf16=settings.pretrain_bf16)["bf16"]
 
@@ -558,8 +604,9 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
     logger.info("pretraining in %s on %d threads", precision, threads)
     dataset = pretraining_dataset(texts, tokenizer, train_drill_hints=settings.train_drill_hints)
     clock = run_clock(work, started)
+    optimizer = pretraining_optimizer(model, settings, args.learning_rate, args.weight_decay)
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                         callbacks=[clock])
+                         callbacks=[clock], optimizers=(optimizer, None))
     trainer.train(resume_from_checkpoint=clock.checkpoint)
     tokenizer.eos_token = TURN_END  # the chat's end of turn, from here on
     model.config.eos_token_id = tokenizer.convert_tokens_to_ids(TURN_END)
