@@ -32,6 +32,13 @@ def test_an_unknown_pretraining_optimizer_is_refused_with_the_valid_ones() -> No
     assert dataclasses.replace(laptop, pretrain_optimizer="muon").pretrain_optimizer == "muon"
 
 
+def test_an_unknown_sft_loss_head_is_refused_with_the_valid_ones() -> None:
+    sft = get_profile("laptop").sft
+    with pytest.raises(ValueError, match="unknown loss_head 'fused'.*trl, own"):
+        dataclasses.replace(sft, loss_head="fused")
+    assert dataclasses.replace(sft, loss_head="own").loss_head == "own"
+
+
 def test_profiles_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         PROFILES["laptop"].sft.learning_rate = 1.0  # type: ignore[misc]

@@ -20,6 +20,7 @@ from wordle_helpers.sft import (
     length_report,
     most_informative,
     own_fitting_words,
+    sft_trainer_class,
     sft_training_data,
     to_conversation,
 )
@@ -94,7 +95,6 @@ def test_the_own_loss_trainer_computes_the_fused_heads_loss_on_the_answer_tokens
     from wordle_helpers.modeling import own_loss_sft_trainer
 
     trainer, _ = trainer_and_report
-    assert type(trainer).compute_loss is trl.SFTTrainer.compute_loss
     model = trainer.model
     batch = trainer.data_collator([trainer.train_dataset[i] for i in range(4)])
     targets = batch["labels"][:, 1:]
@@ -108,7 +108,7 @@ def test_the_own_loss_trainer_computes_the_fused_heads_loss_on_the_answer_tokens
     float32_head, bfloat16_head = own_loss_sft_trainer(), own_loss_sft_trainer(float32_head=False)
     with torch.no_grad():
         expected = by_hand(model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits)
-        for loss in (trainer.compute_loss(model, dict(batch)),
+        for loss in (trl.SFTTrainer.compute_loss(trainer, model, dict(batch)),
                      float32_head.compute_loss(trainer, model, dict(batch)),
                      bfloat16_head.compute_loss(trainer, model, dict(batch))):
             assert loss.item() == pytest.approx(expected, rel=1e-4)
@@ -125,6 +125,18 @@ def test_the_own_loss_trainer_computes_the_fused_heads_loss_on_the_answer_tokens
         head = model.get_base_model().get_output_embeddings()
         assert in_float32 == pytest.approx(by_hand(head(hidden.float())), rel=1e-6)
         assert in_bfloat16 != pytest.approx(in_float32, rel=1e-6)  # the bfloat16 head rounds its logits
+
+
+def test_the_profiles_loss_head_picks_the_trainer(trainer_and_report) -> None:
+    import trl
+
+    smoke = get_profile("smoke")
+    own, fused = (replace(smoke, sft=replace(smoke.sft, loss_head=head)) for head in ("own", "trl"))
+    assert sft_trainer_class(fused) is trl.SFTTrainer
+    assert issubclass(sft_trainer_class(own), trl.SFTTrainer)
+    assert sft_trainer_class(own).compute_loss is not trl.SFTTrainer.compute_loss
+    trainer, _ = trainer_and_report  # built from the smoke profile's own setting
+    assert type(trainer).__name__ == sft_trainer_class(smoke).__name__
 
 
 def test_embedding_copy_learns_slower_than_the_adapter(trainer_and_report) -> None:

@@ -254,8 +254,9 @@ def common_training_args(profile: Profile, logging_steps: int, save_steps: int |
 def own_loss_sft_trainer(float32_head: bool = True):
     """An ``SFTTrainer`` whose loss is the masked cross-entropy of the answer tokens computed directly,
     instead of through TRL's fused LM head (which also computes each token's entropy and top-1 for its logs
-    and recomputes the head in the backward pass): a speed option for the tiny model that
-    ``benchmarks/bench_loss_head.py`` measures; the course keeps TRL's trainer.
+    and recomputes the head in the backward pass): the laptop profile's SFT trainer (``sft.loss_head="own"``;
+    notebook 03), whose steps it makes about a fifth faster (``benchmarks/bench_loss_head.py``); the base build
+    keeps TRL's head, which is as fast there.
 
     ``float32_head=True`` projects the backbone's last hidden states through the output head and takes the
     cross-entropy in float32, outside autocast; ``False`` is the model's own forward and loss (transformers'

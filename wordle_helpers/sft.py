@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from wordle_helpers.modeling import (checkpoint_dir, common_training_args, library_deprecations_hidden,
-                                     load_base_model)
+                                     load_base_model, own_loss_sft_trainer)
 from wordle_helpers.profiles import Profile
 from wordle_helpers.prompts import ASSISTANT_PREFILL
 
@@ -197,10 +197,16 @@ def sft_config(profile: Profile, max_length: int, output_dir: Path):
     )
 
 
-def build_sft_trainer(profile: Profile, model=None, tokenizer=None, dataset=None):
-    """An ``SFTTrainer`` ready to train, plus the length report (max length taken from the data)."""
+def sft_trainer_class(profile: Profile) -> type:
+    """TRL's ``SFTTrainer``, or its subclass that computes the loss directly where the profile's
+    ``sft.loss_head`` is ``"own"`` (:func:`~wordle_helpers.modeling.own_loss_sft_trainer`; notebook 03)."""
     from trl import SFTTrainer
 
+    return own_loss_sft_trainer() if profile.sft.loss_head == "own" else SFTTrainer
+
+
+def build_sft_trainer(profile: Profile, model=None, tokenizer=None, dataset=None):
+    """An ``SFTTrainer`` ready to train, plus the length report (max length taken from the data)."""
     if model is None or tokenizer is None:
         model, tokenizer = load_base_model(profile)
     dataset = dataset if dataset is not None else sft_training_data(profile)
@@ -211,7 +217,7 @@ def build_sft_trainer(profile: Profile, model=None, tokenizer=None, dataset=None
     tokenizer = copy.deepcopy(tokenizer)  # SFTTrainer pads right; the caller's tokenizer keeps its own side
     tokenizer.padding_side = "right"
     model, optimizer = adapter_and_optimizer(profile, model)
-    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+    trainer = sft_trainer_class(profile)(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                          optimizers=(optimizer, None))
     return trainer, report
 
