@@ -273,8 +273,10 @@ def own_loss_sft_trainer(float32_head: bool = True):
 
     class Float32HeadSFTTrainer(SFTTrainer):
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            if return_outputs:  # an evaluation wants the logits too: TRL's own loss, the same number
-                return SFTTrainer.compute_loss(self, model, inputs, True, num_items_in_batch)
+            # An evaluation wants the logits too, and a data-parallel wrapper must see the forward to share the
+            # gradients (the direct loss calls the backbone inside it): TRL's own loss there, the same number.
+            if return_outputs or self.accelerator.unwrap_model(model) is not model:
+                return SFTTrainer.compute_loss(self, model, inputs, return_outputs, num_items_in_batch)
             inputs = {**inputs, "use_cache": False}
             labels = inputs.pop("labels")
             # Under a PEFT adapter, the model it wraps (its layers carry the adapter).
