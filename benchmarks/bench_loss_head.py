@@ -51,6 +51,16 @@ def trainer_class(loss: str):
 def timed(profile, loss: str, stage: str) -> float:
     """Mean step time (s) of one short run of ``stage`` ("pretraining" or "sft") with the chosen loss."""
     watch = StepTimes()
+    if stage == "sft":  # SFT takes its loss from the profile's setting
+        shutil.rmtree(modeling.checkpoint_dir(profile, "sft"), ignore_errors=True)
+        head = "trl" if loss == "fused" else "own"
+        trainer, _ = sft.build_sft_trainer(dataclasses.replace(profile, sft=dataclasses.replace(profile.sft,
+                                                                                               loss_head=head)))
+        if (type(trainer).compute_loss is trl.SFTTrainer.compute_loss) != (loss == "fused"):
+            raise RuntimeError(f"the SFT trainer does not compute the {loss} loss; see sft.sft_trainer_class")
+        trainer.add_callback(watch)
+        trainer.train()
+        return statistics.mean(watch.seconds[WARM_UP:] or watch.seconds)
     trl_trainer = trl.SFTTrainer
 
     class Watched(trainer_class(loss)):
@@ -58,14 +68,9 @@ def timed(profile, loss: str, stage: str) -> float:
             super().__init__(*args, **kwargs)
             self.add_callback(watch)
 
-    trl.SFTTrainer = Watched  # what the base build and SFT look up when they make their trainer
+    trl.SFTTrainer = Watched  # what the base build looks up when it makes its trainer
     try:
-        if stage == "pretraining":
-            modeling.build_tiny_base(profile, force=True)
-        else:
-            shutil.rmtree(modeling.checkpoint_dir(profile, "sft"), ignore_errors=True)
-            trainer, _ = sft.build_sft_trainer(profile)
-            trainer.train()
+        modeling.build_tiny_base(profile, force=True)
     finally:
         trl.SFTTrainer = trl_trainer
     return statistics.mean(watch.seconds[WARM_UP:] or watch.seconds)

@@ -26,6 +26,12 @@ PRETRAIN_OPTIMIZERS = ("adamw", "muon")
 SFT_LOSS_HEADS = ("trl", "own")
 
 
+def _check_choice(setting: str, value: str, choices: tuple[str, ...]) -> None:
+    """A clear error for a setting that takes one of a few names."""
+    if value not in choices:
+        raise ValueError(f"unknown {setting} {value!r}; choose one of: {', '.join(choices)}")
+
+
 @dataclass(frozen=True)
 class ModelSettings:
     """Which model: a hub id or local path (``gpu``), or the tiny model built locally (``tiny``)."""
@@ -73,9 +79,7 @@ class ModelSettings:
     pretrain_max_length: int = 512
 
     def __post_init__(self) -> None:
-        if self.pretrain_optimizer not in PRETRAIN_OPTIMIZERS:
-            raise ValueError(f"unknown pretrain_optimizer {self.pretrain_optimizer!r}; "
-                             f"choose one of: {', '.join(PRETRAIN_OPTIMIZERS)}")
+        _check_choice("pretrain_optimizer", self.pretrain_optimizer, PRETRAIN_OPTIMIZERS)
 
     @property
     def is_tiny(self) -> bool:
@@ -124,8 +128,7 @@ class SFTSettings:
     loss_head: str = "trl"
 
     def __post_init__(self) -> None:
-        if self.loss_head not in SFT_LOSS_HEADS:
-            raise ValueError(f"unknown loss_head {self.loss_head!r}; choose one of: {', '.join(SFT_LOSS_HEADS)}")
+        _check_choice("loss_head", self.loss_head, SFT_LOSS_HEADS)
 
 
 @dataclass(frozen=True)

@@ -217,8 +217,9 @@ def build_sft_trainer(profile: Profile, model=None, tokenizer=None, dataset=None
     tokenizer = copy.deepcopy(tokenizer)  # SFTTrainer pads right; the caller's tokenizer keeps its own side
     tokenizer.padding_side = "right"
     model, optimizer = adapter_and_optimizer(profile, model)
-    trainer = sft_trainer_class(profile)(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                         optimizers=(optimizer, None))
+    trainer_class = sft_trainer_class(profile)
+    trainer = trainer_class(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                            optimizers=(optimizer, None))
     return trainer, report
 
 
