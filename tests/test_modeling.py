@@ -259,6 +259,30 @@ def test_spelling_probe_is_repeatable_and_leaves_the_global_seed_alone(answers: 
     assert set(first) == {"written", "answer_rate", "allowed_rate"}
 
 
+def test_prefilled_continuations_are_what_generate_writes_from_scratch(smoke_base) -> None:
+    import torch
+
+    from wordle_helpers.modeling import continue_prefilled, hint_drill, prefill
+
+    model, tokenizer = smoke_base
+    prompts = [hint_drill([("crane", feedback("crane", "moist"))]), "Words: CRANE", hint_drill([])]
+    side = tokenizer.padding_side
+    try:
+        prefilled = prefill(model, tokenizer, prompts)
+        batch = dict(prefilled[0])
+        with torch.no_grad():
+            plain = model.generate(**batch, do_sample=False, max_new_tokens=10, pad_token_id=tokenizer.pad_token_id)
+        expected = tokenizer.batch_decode(plain[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
+        cached = prefilled[1].get_seq_length()
+        assert continue_prefilled(model, tokenizer, prefilled, 10, do_sample=False) == expected
+        assert continue_prefilled(model, tokenizer, prefilled, 10, do_sample=False) == expected  # the cache is reusable
+        assert prefilled[1].get_seq_length() == cached == batch["input_ids"].shape[1] - 1
+        one_token = prefill(model, tokenizer, ["W"])  # nothing to read ahead: generate reads the prompt itself
+        assert one_token[1] is None and len(continue_prefilled(model, tokenizer, one_token, 3, do_sample=False)) == 1
+    finally:
+        tokenizer.padding_side = side
+
+
 def test_hint_probe_answers_each_game_state_past_the_first_turn(smoke_base, answers: list[str]) -> None:
     from wordle_helpers.modeling import hint_probe, hint_rates
 

@@ -627,16 +627,40 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
     return target
 
 
-def _continuations(model, tokenizer, prompts: list[str], max_new_tokens: int, **options: object) -> list[str]:
-    """What ``model`` writes after each plain-text prompt, in one left-padded batch (the base-model probes)."""
+def prefill(model, tokenizer, prompts: list[str]) -> tuple[dict, object]:
+    """Plain-text prompts as one left-padded batch, and the model's cache of all but their last token (notebook
+    03): :func:`continue_prefilled` then writes several continuations of the same prompts reading each prompt once.
+    """
     import torch
 
     tokenizer.padding_side = "left"
     batch = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
     batch = {k: v.to(next(model.parameters()).device) for k, v in batch.items()}
+    if batch["input_ids"].shape[1] < 2:
+        return batch, None
     with torch.no_grad():
-        generated = model.generate(**batch, **options, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id)
+        cache = model(input_ids=batch["input_ids"][:, :-1], attention_mask=batch["attention_mask"][:, :-1],
+                      use_cache=True, logits_to_keep=1).cache
+    return batch, cache
+
+
+def continue_prefilled(model, tokenizer, prefilled: tuple[dict, object], max_new_tokens: int,
+                       **options: object) -> list[str]:
+    """What ``model`` writes after each prompt of a :func:`prefill` batch; the prefilled cache is left as it was."""
+    import copy
+
+    import torch
+
+    batch, cache = prefilled
+    with torch.no_grad():
+        generated = model.generate(**batch, cache=copy.deepcopy(cache), **options, max_new_tokens=max_new_tokens,
+                                   pad_token_id=tokenizer.pad_token_id)
     return tokenizer.batch_decode(generated[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
+
+
+def _continuations(model, tokenizer, prompts: list[str], max_new_tokens: int, **options: object) -> list[str]:
+    """What ``model`` writes after each plain-text prompt, in one left-padded batch (the base-model probes)."""
+    return continue_prefilled(model, tokenizer, prefill(model, tokenizer, prompts), max_new_tokens, **options)
 
 
 def spelling_probe(model, tokenizer, answers: list[str], allowed: list[str], lines: int = 50, seed: int = 0,

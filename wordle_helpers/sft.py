@@ -58,7 +58,7 @@ def sft_training_data(profile: Profile, model=None, tokenizer=None):
             base, base_tokenizer = (model, tokenizer) if model is not None else load_base_model(profile)
             return own_fitting_words(base, base_tokenizer, histories, data.own_word_samples, seed=data.seed)
 
-        key = f"own-{data.own_word_samples}-{base_key(profile)}"
+        key = f"own-{data.own_word_samples}-prefilled-{base_key(profile)}"
     rows = sft_dataset(games=data.sft_games, seed=data.seed, labels=labels, labels_key=key)
     return rows.map(to_conversation, remove_columns=rows.column_names, desc="to conversations")
 
@@ -81,27 +81,32 @@ def own_fitting_words(model, tokenizer, histories: list[list[tuple[str, str]]], 
     The base model continues each state's hint drill ``samples`` times: greedily, then by sampling at
     temperature 1; :func:`choose_own_words` picks the label. Labels the model already writes let SFT teach the
     answer format without new words, and the SFT model trained on them keeps to the hints more often
-    (benchmarks/RESULTS.md).
+    (benchmarks/RESULTS.md). The drills go in batches of similar length, each read once for all its samples
+    (:func:`~wordle_helpers.modeling.prefill`): about five times faster than one batch of random lengths per sample.
     """
     import torch
     from tqdm.auto import tqdm
 
-    from wordle_helpers.modeling import _continuations, hint_drill
+    from wordle_helpers.modeling import continue_prefilled, hint_drill, prefill
 
     todo = [i for i, history in enumerate(histories) if history]
+    drills = {i: hint_drill(histories[i]) for i in todo}
+    lengths = dict(zip(todo, (len(ids) for ids in tokenizer([drills[i] for i in todo], add_special_tokens=False)
+                              ["input_ids"]))) if todo else {}
+    todo.sort(key=lambda i: (lengths[i], i))
     written: list[list[str]] = [[] for _ in histories]
     padding_side, was_training = tokenizer.padding_side, model.training
     model.eval()
     try:
         with torch.random.fork_rng(devices=[]), tqdm(total=samples * len(todo), desc="base model's own words") as bar:
-            for attempt in range(samples):
-                torch.manual_seed(seed + attempt)
-                options = ({"do_sample": False, "temperature": None, "top_p": None, "top_k": None} if attempt == 0
-                           else {"do_sample": True, "temperature": 1.0, "top_p": 1.0, "top_k": 0})
-                for start in range(0, len(todo), batch_size):
-                    chunk = todo[start:start + batch_size]
-                    texts = _continuations(model, tokenizer, [hint_drill(histories[i]) for i in chunk], 8, **options)
-                    for i, text in zip(chunk, texts):
+            for number, start in enumerate(range(0, len(todo), batch_size)):
+                chunk = todo[start:start + batch_size]
+                prefilled = prefill(model, tokenizer, [drills[i] for i in chunk])
+                for attempt in range(samples):
+                    torch.manual_seed(seed + samples * number + attempt)
+                    options = ({"do_sample": False, "temperature": None, "top_p": None, "top_k": None} if attempt == 0
+                               else {"do_sample": True, "temperature": 1.0, "top_p": 1.0, "top_k": 0})
+                    for i, text in zip(chunk, continue_prefilled(model, tokenizer, prefilled, 8, **options)):
                         written[i].append(text)
                     bar.update(len(chunk))
     finally:
