@@ -260,6 +260,8 @@ def test_spelling_probe_is_repeatable_and_leaves_the_global_seed_alone(answers: 
 
 
 def test_prefilled_continuations_are_what_generate_writes_from_scratch(smoke_base) -> None:
+    import copy
+
     import torch
 
     from wordle_helpers.modeling import continue_prefilled, hint_drill, prefill
@@ -270,9 +272,15 @@ def test_prefilled_continuations_are_what_generate_writes_from_scratch(smoke_bas
     try:
         prefilled = prefill(model, tokenizer, prompts)
         batch = dict(prefilled[0])
+        assert (batch["attention_mask"] == 0).any()  # left padding, whose positions the cache must get right
+        options = {"do_sample": False, "max_new_tokens": 10, "pad_token_id": tokenizer.pad_token_id,
+                   "output_scores": True, "return_dict_in_generate": True}
         with torch.no_grad():
-            plain = model.generate(**batch, do_sample=False, max_new_tokens=10, pad_token_id=tokenizer.pad_token_id)
-        expected = tokenizer.batch_decode(plain[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
+            plain = model.generate(**batch, **options)
+            reused = model.generate(**batch, cache=copy.deepcopy(prefilled[1]), **options)
+        for scratch, cached in zip(plain.scores, reused.scores, strict=True):  # every step's scores, not just the pick
+            torch.testing.assert_close(cached, scratch, atol=1e-4, rtol=1e-4)
+        expected = tokenizer.batch_decode(plain.sequences[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
         cached = prefilled[1].get_seq_length()
         assert continue_prefilled(model, tokenizer, prefilled, 10, do_sample=False) == expected
         assert continue_prefilled(model, tokenizer, prefilled, 10, do_sample=False) == expected  # the cache is reusable

@@ -268,3 +268,22 @@ def test_an_interrupted_sft_run_resumes_from_its_last_checkpoint(smoke_base, tmp
     log = json.loads((out / "loss_log.json").read_text())
     assert log["resumed_at_step"] == smoke.sft.save_steps
     assert 1000.0 < log["train_seconds"] <= 1000.0 + took + 0.1, (took, log["train_seconds"])
+
+
+def test_an_sft_run_on_other_own_words_is_not_reused(tmp_path, monkeypatch) -> None:
+    import wordle_helpers.sft as sft
+    from wordle_helpers.modeling import finished_adapter
+
+    smoke = get_profile("smoke")
+    assert sft.own_words_key(get_profile("gpu")) is None
+    key = sft.own_words_key(smoke)
+    assert key.startswith(f"own-{smoke.data.own_word_samples}-v{sft.OWN_WORDS_VERSION}-")
+    sft._forget_stale_checkpoints(smoke, tmp_path)  # a run starts: recorded as trained on the current words
+    (tmp_path / "final").mkdir()
+    (tmp_path / "final" / "adapter_model.safetensors").write_bytes(b"")  # ... and finishes
+    sft._forget_stale_checkpoints(smoke, tmp_path)  # the same words: the finished adapter stays
+    assert finished_adapter(tmp_path) is not None
+    monkeypatch.setattr(sft, "OWN_WORDS_VERSION", sft.OWN_WORDS_VERSION + 1)  # the words are found another way
+    assert sft.own_words_key(smoke) != key
+    sft._forget_stale_checkpoints(smoke, tmp_path)
+    assert finished_adapter(tmp_path) is None and not (tmp_path / "final").exists()

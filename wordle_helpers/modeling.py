@@ -638,8 +638,12 @@ def prefill(model, tokenizer, prompts: list[str]) -> tuple[dict, object]:
     batch = {k: v.to(next(model.parameters()).device) for k, v in batch.items()}
     if batch["input_ids"].shape[1] < 2:
         return batch, None
+    mask = batch["attention_mask"][:, :-1]
+    # Positions counted from each prompt's first real token, as generate counts them: a left-padded prompt's
+    # cached keys must sit where generate then places its next tokens.
+    positions = (mask.long().cumsum(-1) - 1).masked_fill(mask == 0, 0)
     with torch.no_grad():
-        cache = model(input_ids=batch["input_ids"][:, :-1], attention_mask=batch["attention_mask"][:, :-1],
+        cache = model(input_ids=batch["input_ids"][:, :-1], attention_mask=mask, position_ids=positions,
                       use_cache=True, logits_to_keep=1).cache
     return batch, cache
 

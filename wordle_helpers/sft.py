@@ -35,6 +35,20 @@ def to_conversation(row: dict[str, object]) -> dict[str, object]:
     return {"prompt": prompt, "completion": [{"role": "assistant", "content": lead_in + str(row["completion"])}]}
 
 
+# How the base model's own words are found: a new version whenever that changes what they are, so that the rows
+# cached with older words, and SFT runs trained on them, are not reused.
+OWN_WORDS_VERSION = 3
+
+
+def own_words_key(profile: Profile) -> str | None:
+    """What the profile's own-word labels depend on (notebook 03): the SFT rows' cache key, and part of what an SFT
+    run is recorded as trained on; ``None`` for a profile without them."""
+    from wordle_helpers.modeling import base_key
+
+    samples = profile.data.own_word_samples
+    return f"own-{samples}-v{OWN_WORDS_VERSION}-{base_key(profile)}" if samples else None
+
+
 def sft_training_data(profile: Profile, model=None, tokenizer=None):
     """The profile's SFT rows: local generated rows (default) or the hub's ``predibase/wordle-sft``.
 
@@ -43,7 +57,6 @@ def sft_training_data(profile: Profile, model=None, tokenizer=None):
     ``tokenizer`` are the base model, loaded when not given and the rows are not cached yet.
     """
     from wordle_helpers.datasets import load_hub_sft, sft_dataset
-    from wordle_helpers.modeling import base_key
 
     data = profile.data
     if data.use_hub:
@@ -58,7 +71,7 @@ def sft_training_data(profile: Profile, model=None, tokenizer=None):
             base, base_tokenizer = (model, tokenizer) if model is not None else load_base_model(profile)
             return own_fitting_words(base, base_tokenizer, histories, data.own_word_samples, seed=data.seed)
 
-        key = f"own-{data.own_word_samples}-prefilled-{base_key(profile)}"
+        key = own_words_key(profile)
     rows = sft_dataset(games=data.sft_games, seed=data.seed, labels=labels, labels_key=key)
     return rows.map(to_conversation, remove_columns=rows.column_names, desc="to conversations")
 
@@ -290,7 +303,7 @@ def _forget_stale_checkpoints(profile: Profile, out: Path) -> None:
     from wordle_helpers.modeling import base_key, forget_stale_checkpoints
 
     forget_stale_checkpoints(out, {"base": base_key(profile), "sft": asdict(profile.sft), "data": asdict(profile.data),
-                                   "teacher": asdict(TeacherSettings())})
+                                   "teacher": asdict(TeacherSettings()), "labels": own_words_key(profile)})
 
 
 def loss_log(profile: Profile) -> dict[str, object]:
