@@ -268,9 +268,10 @@ def test_prefilled_continuations_are_what_generate_writes_from_scratch(smoke_bas
 
     model, tokenizer = smoke_base
     prompts = [hint_drill([("crane", feedback("crane", "moist"))]), "Words: CRANE", hint_drill([])]
-    side = tokenizer.padding_side
+    side, tokenizer.padding_side = tokenizer.padding_side, "right"
     try:
         prefilled = prefill(model, tokenizer, prompts)
+        assert tokenizer.padding_side == "right"  # the batch is padded left; the caller's tokenizer keeps its side
         batch = dict(prefilled[0])
         assert (batch["attention_mask"] == 0).any()  # left padding, whose positions the cache must get right
         options = {"do_sample": False, "max_new_tokens": 10, "pad_token_id": tokenizer.pad_token_id,

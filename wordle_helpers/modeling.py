@@ -630,11 +630,15 @@ def build_tiny_base(profile: Profile, force: bool = False) -> Path:
 def prefill(model, tokenizer, prompts: list[str]) -> tuple[dict, object]:
     """Plain-text prompts as one left-padded batch, and the model's cache of all but their last token (notebook
     03): :func:`continue_prefilled` then writes several continuations of the same prompts reading each prompt once.
+    The tokenizer's own padding side is left as it was.
     """
     import torch
 
-    tokenizer.padding_side = "left"
-    batch = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+    side, tokenizer.padding_side = tokenizer.padding_side, "left"
+    try:
+        batch = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+    finally:
+        tokenizer.padding_side = side
     batch = {k: v.to(next(model.parameters()).device) for k, v in batch.items()}
     if batch["input_ids"].shape[1] < 2:
         return batch, None

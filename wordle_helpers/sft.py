@@ -102,13 +102,11 @@ def own_fitting_words(model, tokenizer, histories: list[list[tuple[str, str]]], 
 
     from wordle_helpers.modeling import continue_prefilled, hint_drill, prefill
 
-    todo = [i for i, history in enumerate(histories) if history]
-    drills = {i: hint_drill(histories[i]) for i in todo}
-    lengths = dict(zip(todo, (len(ids) for ids in tokenizer([drills[i] for i in todo], add_special_tokens=False)
-                              ["input_ids"]))) if todo else {}
-    todo.sort(key=lambda i: (lengths[i], i))
+    drills = {i: hint_drill(history) for i, history in enumerate(histories) if history}
+    ids = tokenizer(list(drills.values()), add_special_tokens=False)["input_ids"] if drills else []
+    todo = [i for _, i in sorted(zip(map(len, ids), drills))]  # shortest drills first, in state order within a length
     written: list[list[str]] = [[] for _ in histories]
-    padding_side, was_training = tokenizer.padding_side, model.training
+    was_training = model.training
     model.eval()
     try:
         with torch.random.fork_rng(devices=[]), tqdm(total=samples * len(todo), desc="base model's own words") as bar:
@@ -123,7 +121,6 @@ def own_fitting_words(model, tokenizer, histories: list[list[tuple[str, str]]], 
                         written[i].append(text)
                     bar.update(len(chunk))
     finally:
-        tokenizer.padding_side = padding_side
         model.train(was_training)
     return choose_own_words(histories, written)
 
