@@ -27,6 +27,8 @@ def states_line(profile) -> str:
         return "states from teacher games"
     where = ("where its answer first broke a hint (a random turn of a game without one)"
              if profile.grpo.own_play_at_mistake else "at a random turn")
+    if profile.grpo.own_play_at_repeat:
+        where = "where it first wrote an answer again in a game that holds one, else " + where
     return (f"{share:.0%} of the states from the SFT model's own greedy games on training secrets, {where}"
             + ("" if share == 1 else ", the rest from teacher games"))
 

@@ -208,6 +208,25 @@ def test_own_play_rows_at_mistake_start_where_the_player_first_broke_a_hint(smok
         assert words == (["crane", "slate"] if slate_fits else ["crane"])
 
 
+def test_own_play_rows_at_repeat_start_where_the_player_first_wrote_an_answer_again(smoke_base) -> None:
+    from wordle_helpers.evaluation import ScriptedPlayer
+    from wordle_helpers.grpo import own_play_rows
+    from wordle_helpers.prompts import REJECTED_LINE, answer_text
+    from wordle_helpers.rewards import parse_history
+
+    _, tokenizer = smoke_base
+    for script, past, rejected in ((["crane", "qzqzq", "qzqzq", "slate", "slate", "slate"], ["crane"], "QZQZQ"),
+                                   (["crane", "slate", "slate", "qzqzq", "qzqzq", "qzqzq"], ["crane", "slate"], None)):
+        player = ScriptedPlayer(lambda state, script=script: answer_text("", script[6 - state.guesses_left]))
+        rows = own_play_rows(player, tokenizer, rows=30, seed=4, at_mistake=True, at_repeat=True)
+        for row in [r for r in rows if r["secret"] not in script]:
+            assert [w for w, _ in parse_history(row["past_guess_history"])] == past  # before the second QZQZQ / SLATE
+            assert "You have 4 guesses left." in row["prompt"]
+            assert (REJECTED_LINE + rejected in row["prompt"]) if rejected else REJECTED_LINE not in row["prompt"]
+        mistakes = own_play_rows(player, tokenizer, rows=30, seed=4, at_mistake=True)  # the first mistake instead
+        assert all(REJECTED_LINE not in row["prompt"] for row in mistakes)
+
+
 def test_own_play_share_replaces_that_share_of_teacher_states(smoke_base) -> None:
     from wordle_helpers.grpo import grpo_training_data
 

@@ -68,14 +68,14 @@ def test_every_profile_sets_reward_constants_the_rewards_accept(name: str) -> No
 
 def test_laptop_grpo_pays_whole_guesses_that_could_still_be_the_secret() -> None:
     """The laptop profile's GRPO feedback reward is 1 for a real word that fits every hint and 0 otherwise: no part
-    credit for a guess that breaks a hint, none for a word played again, none for a non-word; the gpu profile keeps
-    the reference plan's letter-by-letter reward."""
+    credit for a guess that breaks a hint, none for a non-word, and a word played again costs 0.5 (below a new word
+    that breaks a hint); the gpu profile keeps the reference plan's letter-by-letter reward."""
     from wordle_helpers.grpo import reward_functions
 
     history = '[["crane", "xx✓xx"], ["plaid", "xx✓xx"]]'  # A is at spot 3; C R N E P L I D are out
     answers = {"fits": "<think>x</think>\n<guess>quays</guess>", "breaks one hint": "<think>x</think>\n<guess>meats</guess>",
                "played again": "<think>x</think>\n<guess>plaid</guess>", "not a word": "<think>x</think>\n<guess>qxays</guess>"}
-    for name, expected in (("laptop", [1.0, 0.0, 0.0, 0.0]), ("gpu", None)):
+    for name, expected in (("laptop", [1.0, 0.0, -0.5, 0.0]), ("gpu", None)):
         feedback = reward_functions(get_profile(name))[1]
         scores = feedback(prompts=None, completions=list(answers.values()), past_guess_history=[history] * len(answers))
         if expected is not None:

@@ -80,20 +80,22 @@ def grpo_training_data(profile: Profile, tokenizer, split: str = "train", model=
     was_training = model.training
     model.eval()
     played = own_play_rows(player, tokenizer, own, seed=profile.data.seed + 13, split=split,
-                           at_mistake=profile.grpo.own_play_at_mistake)
+                           at_mistake=profile.grpo.own_play_at_mistake, at_repeat=profile.grpo.own_play_at_repeat)
     model.train(was_training)
     played = hf_datasets.Dataset.from_list(played).select_columns(columns)
     return hf_datasets.concatenate_datasets([teacher, played]).shuffle(seed=profile.data.seed)
 
 
 def own_play_rows(player, tokenizer, rows: int, seed: int = 0, split: str = "train",
-                  at_mistake: bool = False) -> list[dict[str, object]]:
+                  at_mistake: bool = False, at_repeat: bool = False) -> list[dict[str, object]]:
     """GRPO rows from ``player``'s own games on ``rows`` random ``split`` secrets (notebook 04).
 
     Each game gives one state, drawn from its turns: the words it played with their true feedback, and the
     non-words it wrote, listed as a game's prompt lists them. Teacher games never hold the model's own
     mistakes; these states do, and they are the ones it must play from. With ``at_mistake``, the state is
     the one where the player, past its opener, first wrote a word that breaks a hint or a non-word, if it did.
+    With ``at_repeat``, a game where the player wrote an answer again (a word it played, or a non-word it was
+    told is not in the list) gives the state where it first did so, before ``at_mistake`` is asked.
     """
     from wordle_helpers.datasets import ALLOWED_FILE
     from wordle_helpers.words import load_allowed, load_answers, split_secrets
@@ -105,7 +107,8 @@ def own_play_rows(player, tokenizer, rows: int, seed: int = 0, split: str = "tra
     for game in play_games(player, secrets, load_allowed(answers=answers), progress=True):
         drawn = int(rng.integers(len(game.turns)))  # drawn in both modes, so the random states stay the same
         first = next((k for k, t in enumerate(game.turns) if k > 0 and not t.consistent), None) if at_mistake else None
-        turn = drawn if first is None else first
+        repeated = game.repeats.index(True) if at_repeat and any(game.repeats) else None
+        turn = repeated if repeated is not None else drawn if first is None else first
         so_far = GameRecord(game.secret, game.turns[:turn])
         messages = build_messages(so_far.history, guesses_left=MAX_GUESSES - turn, rejected=so_far.rejected)
         out.append({"prompt": render_prompt(messages, tokenizer), "secret": game.secret,
