@@ -107,8 +107,8 @@ def own_play_rows(player, tokenizer, rows: int, seed: int = 0, split: str = "tra
     for game in play_games(player, secrets, load_allowed(answers=answers), progress=True):
         drawn = int(rng.integers(len(game.turns)))  # drawn in both modes, so the random states stay the same
         first = next((k for k, t in enumerate(game.turns) if k > 0 and not t.consistent), None) if at_mistake else None
-        repeated = game.repeats.index(True) if at_repeat and any(game.repeats) else None
-        turn = repeated if repeated is not None else drawn if first is None else first
+        repeated = next((k for k, again in enumerate(game.repeats) if again), None) if at_repeat else None
+        turn = repeated if repeated is not None else first if first is not None else drawn
         so_far = GameRecord(game.secret, game.turns[:turn])
         messages = build_messages(so_far.history, guesses_left=MAX_GUESSES - turn, rejected=so_far.rejected)
         out.append({"prompt": render_prompt(messages, tokenizer), "secret": game.secret,
